@@ -1,0 +1,48 @@
+/* commands.c - the sub-command table of the `inas` program and shared CLI helpers. */
+#include "tools/commands.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+const inas_command inas_commands[] = {
+    {"help", cmd_help, "show the commands, or one command's usage"},
+    {"version", cmd_version, "print the version of inas and of the OpenCL build"},
+    {"devices", cmd_devices, "list OpenCL platforms and devices"},
+    {"selftest", cmd_selftest, "build and run a small kernel on a device and check the result"},
+    {"bench", cmd_bench, "benchmarks: inas bench ops|eval ..."},
+    {NULL, NULL, NULL},
+};
+
+const inas_command *inas_find_command(const char *name) {
+    for (const inas_command *c = inas_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+int cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    }
+    return 0;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "inas %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'inas %s --help'.\n", cmd);
+    va_end(ap);
+    return INAS_EXIT_USAGE;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "inas %s: error: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return INAS_EXIT_FAILURE;
+}
