@@ -45,8 +45,13 @@ inas_status inas_error_prefix(inas_error *err, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    char old[INAS_ERROR_MESSAGE_MAX];
-    memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    size_t plen = strlen(prefix), mlen = strlen(err->message);
+    if (plen + 2 >= sizeof err->message) plen = sizeof err->message - 3;
+    if (plen + 2 + mlen >= sizeof err->message) mlen = sizeof err->message - plen - 3;
+    memmove(err->message + plen + 2, err->message, mlen);
+    memcpy(err->message, prefix, plen);
+    err->message[plen] = ':';
+    err->message[plen + 1] = ' ';
+    err->message[plen + 2 + mlen] = '\0';
     return err->code;
 }

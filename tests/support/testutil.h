@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Directory of ../shared/data (env INAS_DATA_DIR), or NULL when it does not
  * exist. */
