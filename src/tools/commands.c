@@ -7,6 +7,8 @@
 const inas_command inas_commands[] = {
     {"help", cmd_help, "show the commands, or one command's usage"},
     {"version", cmd_version, "print the version of inas and of the OpenCL build"},
+    {"devices", cmd_devices, "list OpenCL platforms and devices"},
+    {"selftest", cmd_selftest, "build and run a small kernel on a device and check the result"},
     {"bench", cmd_bench, "benchmarks: inas bench ops|eval ..."},
     {NULL, NULL, NULL},
 };
