@@ -18,6 +18,7 @@ struct inas_program {
     size_t source_len;
     char *label;        /* file name or caller's name */
     char *options;
+    int from_file;      /* built from the embedded file named `label` */
     cl_program program;
     inas_kernel_entry *kernels;
     struct inas_program *next;

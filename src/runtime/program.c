@@ -272,12 +272,21 @@ static inas_status build(inas_ctx *ctx, const char *label, const char *raw, cons
 }
 
 inas_status inas_program_get(inas_ctx *ctx, const char *file, const char *options, inas_program **out) {
-    if (!ctx || !file) return inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG, "inas_program_get: null argument");
+    if (!ctx || !file || !out) return inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG, "inas_program_get: null argument");
+    if (!options) options = "";
+    /* fast path: the same embedded file with the same options was built before */
+    for (inas_program *p = ctx->programs; p; p = p->next)
+        if (p->from_file && strcmp(p->label, file) == 0 && strcmp(p->options, options) == 0) {
+            ctx->cache.hits++;
+            *out = p;
+            return INAS_OK;
+        }
     char *owned;
     const char *text = find_source(file, &owned);
     if (!text) return inas_ctx_fail(ctx, INAS_ERR_NOT_FOUND, "no kernel file named '%s' in cl/", file);
     inas_status s = build(ctx, file, text, options, out);
     free(owned);
+    if (s == INAS_OK) (*out)->from_file = 1;
     return s;
 }
 

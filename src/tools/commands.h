@@ -49,5 +49,6 @@ int cmd_bench(int argc, char **argv);
 
 /* Benchmark suites (inas bench NAME), table in cmd_bench.c. */
 int bench_cl(int argc, char **argv);
+int bench_ops_main(int argc, char **argv);
 
 #endif

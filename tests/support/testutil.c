@@ -99,3 +99,10 @@ int tu_run_cli(const char *args, char **out) {
     if (st == -1 || !WIFEXITED(st)) return -1;
     return WEXITSTATUS(st);
 }
+
+inas_ctx *tu_ctx(void) {
+    inas_error err;
+    inas_ctx *ctx = NULL;
+    cr_assert_eq(inas_ctx_create(&ctx, NULL, &err), INAS_OK, "OpenCL context: %s", err.message);
+    return ctx;
+}

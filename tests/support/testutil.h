@@ -41,4 +41,8 @@ char *tu_read_file(const char *path, size_t *len);
  * a shell fragment, e.g. "devices --help". */
 int tu_run_cli(const char *args, char **out);
 
+#include "inas/runtime.h"
+/* A context on INAS_DEVICE (or the default device); asserts on failure. */
+inas_ctx *tu_ctx(void);
+
 #endif
