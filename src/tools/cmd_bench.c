@@ -12,6 +12,7 @@ typedef struct bench_suite {
 } bench_suite;
 
 static const bench_suite bench_suites[] = {
+    {"eval", bench_eval, "SOD metrics throughput (images/s, one core)"},
     {NULL, NULL, NULL},
 };
 

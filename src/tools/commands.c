@@ -7,6 +7,7 @@
 const inas_command inas_commands[] = {
     {"help", cmd_help, "show the commands, or one command's usage"},
     {"version", cmd_version, "print the version of inas and of the OpenCL build"},
+    {"eval", cmd_eval, "SOD metrics of predictions against masks (PySODMetrics conventions)"},
     {"bench", cmd_bench, "benchmarks: inas bench ops|eval ..."},
     {NULL, NULL, NULL},
 };
