@@ -40,20 +40,27 @@ void inas_metrics_normalize_f32(const float *pred, size_t n, double *out) {
 
 void inas__metrics_pass1(const double *pred, const unsigned char *gt, size_t n, inas__pass1 *out) {
     memset(out, 0, sizeof *out);
+    /* Plain sums over blocks of pixels, compensated across blocks. */
     inas__ksum sp = {0, 0}, se = {0, 0};
     size_t nfg = 0;
-    for (size_t i = 0; i < n; i++) {
-        double p = pred[i];
-        int b = inas__bin(p);
-        inas__ksum_add(&sp, p);
-        if (gt[i] > 128) {
-            out->fg_hist[b]++;
-            nfg++;
-            inas__ksum_add(&se, fabs(p - 1.0));
-        } else {
-            out->bg_hist[b]++;
-            inas__ksum_add(&se, fabs(p));
+    for (size_t i0 = 0; i0 < n; i0 += 1024) {
+        size_t i1 = i0 + 1024 < n ? i0 + 1024 : n;
+        double bp = 0, be = 0;
+        for (size_t i = i0; i < i1; i++) {
+            double p = pred[i];
+            int b = inas__bin(p);
+            bp += p;
+            if (gt[i] > 128) {
+                out->fg_hist[b]++;
+                nfg++;
+                be += fabs(p - 1.0);
+            } else {
+                out->bg_hist[b]++;
+                be += fabs(p);
+            }
         }
+        inas__ksum_add(&sp, bp);
+        inas__ksum_add(&se, be);
     }
     out->n = n;
     out->nfg = nfg;

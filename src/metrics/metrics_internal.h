@@ -59,6 +59,7 @@ typedef struct inas__wfm_ws {
     double *e, *et, *tmp;
     int *lr, *lc, *g; /* one line of candidate rows/cols and the envelope */
     int *lr2, *lc2;   /* one line of results */
+    double *lut;      /* cached pixel importance by squared distance */
 } inas__wfm_ws;
 
 void inas__wfm_ws_free(inas__wfm_ws *ws);

@@ -8,30 +8,49 @@
 
 static const double ALPHA = 0.5;
 
-/* 2 mean / (mean^2 + 1 + std + eps) over the pixels of one mask class;
- * x = p on foreground (fg = 1), x = 1 - p on background (fg = 0). */
-static double s_object(const double *pred, const unsigned char *gt, size_t n, int fg) {
-    inas__ksum s = {0, 0};
-    size_t cnt = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((gt[i] > 128) == fg) {
-            inas__ksum_add(&s, fg ? pred[i] : 1 - pred[i]);
-            cnt++;
+/* The object term: 2 mean / (mean^2 + 1 + std + eps) of x = p over the
+ * foreground and of x = 1 - p over the background (sample std, 0 for a
+ * single pixel), weighted by the class fractions. Both classes share two
+ * passes (means, then squared deviations); sums run per row, then
+ * compensated across rows. */
+static double object_score(const double *pred, const unsigned char *gt, int w, int h, size_t nfg) {
+    size_t n = (size_t)w * (size_t)h, nbg = n - nfg;
+    inas__ksum sf = {0, 0}, sb = {0, 0};
+    for (int y = 0; y < h; y++) {
+        const double *pr = pred + (size_t)y * w;
+        const unsigned char *gr = gt + (size_t)y * w;
+        double rf = 0, rb = 0;
+        for (int x = 0; x < w; x++) {
+            if (gr[x] > 128) rf += pr[x];
+            else rb += 1 - pr[x];
         }
+        inas__ksum_add(&sf, rf);
+        inas__ksum_add(&sb, rb);
     }
-    double mean = inas__ksum_get(&s) / (double)cnt;
-    double sd = 0.0;
-    if (cnt > 1) {
-        inas__ksum q = {0, 0};
-        for (size_t i = 0; i < n; i++) {
-            if ((gt[i] > 128) == fg) {
-                double d = (fg ? pred[i] : 1 - pred[i]) - mean;
-                inas__ksum_add(&q, d * d);
+    double mf = inas__ksum_get(&sf) / (double)nfg, mb = inas__ksum_get(&sb) / (double)nbg;
+    inas__ksum qf = {0, 0}, qb = {0, 0};
+    for (int y = 0; y < h; y++) {
+        const double *pr = pred + (size_t)y * w;
+        const unsigned char *gr = gt + (size_t)y * w;
+        double rf = 0, rb = 0;
+        for (int x = 0; x < w; x++) {
+            if (gr[x] > 128) {
+                double d = pr[x] - mf;
+                rf += d * d;
+            } else {
+                double d = (1 - pr[x]) - mb;
+                rb += d * d;
             }
         }
-        sd = sqrt(inas__ksum_get(&q) / (double)(cnt - 1));
+        inas__ksum_add(&qf, rf);
+        inas__ksum_add(&qb, rb);
     }
-    return 2 * mean / (mean * mean + 1 + sd + INAS_METRICS_EPS);
+    double sdf = nfg > 1 ? sqrt(inas__ksum_get(&qf) / (double)(nfg - 1)) : 0.0;
+    double sdb = nbg > 1 ? sqrt(inas__ksum_get(&qb) / (double)(nbg - 1)) : 0.0;
+    double y = (double)nfg / (double)n;
+    double fg = 2 * mf / (mf * mf + 1 + sdf + INAS_METRICS_EPS);
+    double bg = 2 * mb / (mb * mb + 1 + sdb + INAS_METRICS_EPS);
+    return fg * y + bg * (1 - y);
 }
 
 /* SSIM-like score of the block rows [y0, y1) x cols [x0, x1). */
@@ -43,22 +62,28 @@ static double block_ssim(const double *pred, const unsigned char *gt, int w, int
     for (int y = y0; y < y1; y++) {
         const double *pr = pred + (size_t)y * w;
         const unsigned char *gr = gt + (size_t)y * w;
+        double r = 0;
         for (int x = x0; x < x1; x++) {
-            inas__ksum_add(&sp, pr[x]);
+            r += pr[x];
             sg += gr[x] > 128;
         }
+        inas__ksum_add(&sp, r);
     }
     double mx = inas__ksum_get(&sp) / (double)n, my = (double)sg / (double)n;
     inas__ksum sxx = {0, 0}, syy = {0, 0}, sxy = {0, 0};
     for (int y = y0; y < y1; y++) {
         const double *pr = pred + (size_t)y * w;
         const unsigned char *gr = gt + (size_t)y * w;
+        double rxx = 0, ryy = 0, rxy = 0;
         for (int x = x0; x < x1; x++) {
             double dx = pr[x] - mx, dy = (gr[x] > 128 ? 1.0 : 0.0) - my;
-            inas__ksum_add(&sxx, dx * dx);
-            inas__ksum_add(&syy, dy * dy);
-            inas__ksum_add(&sxy, dx * dy);
+            rxx += dx * dx;
+            ryy += dy * dy;
+            rxy += dx * dy;
         }
+        inas__ksum_add(&sxx, rxx);
+        inas__ksum_add(&syy, ryy);
+        inas__ksum_add(&sxy, rxy);
     }
     double den = (double)(n - 1) + INAS_METRICS_EPS;
     double sigma_x = inas__ksum_get(&sxx) / den, sigma_y = inas__ksum_get(&syy) / den;
@@ -120,8 +145,7 @@ double inas_metric_smeasure(const double *pred, const unsigned char *gt, int wid
         double mean = inas__ksum_get(&s) / (double)n;
         return nfg == 0 ? 1 - mean : mean;
     }
-    double y = (double)nfg / (double)n;
-    double object = s_object(pred, gt, n, 1) * y + s_object(pred, gt, n, 0) * (1 - y);
+    double object = object_score(pred, gt, width, height, nfg);
     double sm = object * ALPHA + region(pred, gt, width, height) * (1 - ALPHA);
     return sm > 0 ? sm : 0.0;
 }

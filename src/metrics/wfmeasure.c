@@ -10,6 +10,10 @@
 
 #include "metrics/metrics_internal.h"
 
+/* Pixel-importance values 2 - exp(log(0.5) / 5 * sqrt(d2)) are cached for
+ * squared distances below this (filled on first use). */
+#define WFM_LUT ((size_t)1 << 18)
+
 void inas__wfm_ws_free(inas__wfm_ws *ws) {
     if (!ws) return;
     free(ws->fr);
@@ -22,6 +26,7 @@ void inas__wfm_ws_free(inas__wfm_ws *ws) {
     free(ws->g);
     free(ws->lr2);
     free(ws->lc2);
+    free(ws->lut);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -53,6 +58,11 @@ static int ws_reserve(inas__wfm_ws *ws, size_t n, size_t line) {
         if (lc2) ws->lc2 = lc2;
         if (!lr || !lc || !g || !lr2 || !lc2) return 0;
         ws->lcap = line;
+    }
+    if (!ws->lut) {
+        ws->lut = malloc(WFM_LUT * sizeof *ws->lut);
+        if (!ws->lut) return 0;
+        for (size_t i = 0; i < WFM_LUT; i++) ws->lut[i] = -1.0;
     }
     return 1;
 }
@@ -114,23 +124,29 @@ inas_status inas__wfmeasure(const double *pred, const unsigned char *gt, int w, 
     if (!ws_reserve(ws, n, line))
         return inas_error_set(err, INAS_ERR_NO_MEMORY, "out of memory for the weighted F-measure");
     int *fr = ws->fr, *fc = ws->fc, *lr = ws->lr, *lc = ws->lc, *g = ws->g;
-    int *lr2 = ws->lr2, *lc2 = ws->lc2;
 
-    /* Feature transform, axis 0 (down each column). */
-    for (int x = 0; x < w; x++) {
-        for (int y = 0; y < h; y++) {
-            if (gt[(size_t)y * w + x] > 128) {
-                lr[y] = y;
-                lc[y] = x;
-            } else {
-                lr[y] = -1;
-                lc[y] = x;
-            }
+    /* Feature transform, axis 0: along each column the nearest foreground
+     * row, ties to the upper one (what the generic line pass gives when all
+     * candidates share the column). Two sweeps over rows keep it
+     * cache-friendly: down (nearest at or above) and up (nearest below). */
+    for (int x = 0; x < w; x++) lr[x] = -1;
+    for (int y = 0; y < h; y++) {
+        const unsigned char *gr = gt + (size_t)y * w;
+        int *o = fr + (size_t)y * w, *oc = fc + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            if (gr[x] > 128) lr[x] = y;
+            o[x] = lr[x];
+            oc[x] = x;
         }
-        voronoi_line(lr, lc, h, 0, x, g, lr2, lc2);
-        for (int y = 0; y < h; y++) {
-            fr[(size_t)y * w + x] = lr2[y];
-            fc[(size_t)y * w + x] = lc2[y];
+    }
+    for (int x = 0; x < w; x++) lr[x] = -1;
+    for (int y = h - 1; y >= 0; y--) {
+        const unsigned char *gr = gt + (size_t)y * w;
+        int *o = fr + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            if (gr[x] > 128) lr[x] = y;
+            int up = o[x], down = lr[x];
+            if (down >= 0 && (up < 0 || down - y < y - up)) o[x] = down;
         }
     }
     /* Axis 1 (along each row). */
@@ -186,19 +202,28 @@ inas_status inas__wfmeasure(const double *pred, const unsigned char *gt, int w, 
 
     const double lambda = log(0.5) / 5;
     inas__ksum ew_fg = {0, 0}, ew_bg = {0, 0};
+    double *lut = ws->lut;
     for (int y = 0; y < h; y++) {
+        double row_fg = 0, row_bg = 0;
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             if (gt[i] > 128) {
-                double v = (ea[i] < e[i]) ? ea[i] : e[i];
-                inas__ksum_add(&ew_fg, v);
+                row_fg += (ea[i] < e[i]) ? ea[i] : e[i];
             } else {
-                double dy = fr[i] - y, dx = fc[i] - x;
-                double dst = sqrt(dy * dy + dx * dx);
-                double b = 2 - exp(lambda * dst);
-                inas__ksum_add(&ew_bg, e[i] * b);
+                long dy = fr[i] - y, dx = fc[i] - x;
+                size_t d2 = (size_t)(dy * dy + dx * dx);
+                double b;
+                if (d2 < WFM_LUT) {
+                    if (!(lut[d2] >= 0)) lut[d2] = 2 - exp(lambda * sqrt((double)d2));
+                    b = lut[d2];
+                } else {
+                    b = 2 - exp(lambda * sqrt((double)d2));
+                }
+                row_bg += e[i] * b;
             }
         }
+        inas__ksum_add(&ew_fg, row_fg);
+        inas__ksum_add(&ew_bg, row_bg);
     }
     double sfg = inas__ksum_get(&ew_fg), sbg = inas__ksum_get(&ew_bg);
     double tpw = (double)nfg - sfg;
