@@ -397,7 +397,10 @@ inas_status inas_image_resize(const inas_image *src, int width, int height, inas
         }
         unsigned char *orow = o.data + (size_t)y * width * c;
         for (int i = 0; i < width * c; i++) {
-            long v = ((long)b0 * rows[i] + (long)b1 * rows[width * c + i] + (1L << 21)) >> 22;
+            /* OpenCV's vectorised rounding: 16-bit high products of the row
+             * values / 16 with the weights, then (+2) >> 2. */
+            long v = ((((long)(rows[i] >> 4) * b0) >> 16) +
+                      (((long)(rows[width * c + i] >> 4) * b1) >> 16) + 2) >> 2;
             orow[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     }
