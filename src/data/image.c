@@ -119,6 +119,19 @@ static int jpeg_complete(const unsigned char *p, size_t n) {
     }
 }
 
+/* stb_image stops at the IEND chunk type without reading its CRC; require
+ * the chunk sequence to run complete up to the end of IEND. */
+static int png_complete(const unsigned char *p, size_t n) {
+    size_t i = 8;
+    while (i + 12 <= n) {
+        size_t len = ((size_t)p[i] << 24) | ((size_t)p[i + 1] << 16) | ((size_t)p[i + 2] << 8) | p[i + 3];
+        if (len > n - i - 12) return 0;
+        if (memcmp(p + i + 4, "IEND", 4) == 0) return 1;
+        i += 12 + len;
+    }
+    return 0;
+}
+
 /* libpng rgb_to_gray(0.299, 0.587) as used by OpenCV's PNG reader. */
 static inline unsigned char gray_png8(unsigned r, unsigned g, unsigned b) {
     return (unsigned char)((9797u * r + 19234u * g + 3737u * b) >> 15);
@@ -171,6 +184,8 @@ inas_status inas_image_decode(const void *data, size_t size, int channels, const
     int fmt = detect_format(p, size);
     if (fmt == FMT_UNKNOWN)
         return inas_error_set(err, INAS_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image", name);
+    if (fmt == FMT_PNG && !png_complete(p, size))
+        return inas_error_set(err, INAS_ERR_FORMAT, "%s: truncated or corrupt PNG (no complete IEND chunk)", name);
     if (fmt == FMT_JPEG && !jpeg_complete(p, size))
         return inas_error_set(err, INAS_ERR_FORMAT, "%s: truncated or corrupt JPEG (no end-of-image marker)", name);
     int w = 0, h = 0, comp = 0;
