@@ -59,6 +59,7 @@ static double block_ssim(const double *pred, const unsigned char *gt, int w, int
     size_t n = (size_t)(x1 - x0) * (size_t)(y1 - y0);
     inas__ksum sp = {0, 0};
     size_t sg = 0;
+    double lo = pred[(size_t)y0 * w + x0], hi = lo;
     for (int y = y0; y < y1; y++) {
         const double *pr = pred + (size_t)y * w;
         const unsigned char *gr = gt + (size_t)y * w;
@@ -66,10 +67,14 @@ static double block_ssim(const double *pred, const unsigned char *gt, int w, int
         for (int x = x0; x < x1; x++) {
             r += pr[x];
             sg += gr[x] > 128;
+            if (pr[x] < lo) lo = pr[x];
+            if (pr[x] > hi) hi = pr[x];
         }
         inas__ksum_add(&sp, r);
     }
-    double mx = inas__ksum_get(&sp) / (double)n, my = (double)sg / (double)n;
+    /* A constant block has exactly its value as mean (and zero variance):
+     * summation noise must not decide between the alpha == 0 branches. */
+    double mx = lo == hi ? lo : inas__ksum_get(&sp) / (double)n, my = (double)sg / (double)n;
     inas__ksum sxx = {0, 0}, syy = {0, 0}, sxy = {0, 0};
     for (int y = y0; y < y1; y++) {
         const double *pr = pred + (size_t)y * w;
