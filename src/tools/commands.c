@@ -9,6 +9,7 @@ const inas_command inas_commands[] = {
     {"version", cmd_version, "print the version of inas and of the OpenCL build"},
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"selftest", cmd_selftest, "build and run a small kernel on a device and check the result"},
+    {"eval", cmd_eval, "SOD metrics of predictions against masks (PySODMetrics conventions)"},
     {"bench", cmd_bench, "benchmarks: inas bench ops|eval ..."},
     {NULL, NULL, NULL},
 };

@@ -46,9 +46,11 @@ int cmd_version(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Benchmark suites (inas bench NAME), table in cmd_bench.c. */
 int bench_cl(int argc, char **argv);
 int bench_ops_main(int argc, char **argv);
+int bench_eval(int argc, char **argv);
 
 #endif
