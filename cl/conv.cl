@@ -363,6 +363,12 @@ __kernel void conv_bias_act(const int C, const int P, __global float *Y, const i
 /* ---- direct KxK convolution (stride STRIDE, zero padding PAD) ------------------------- */
 #ifdef KSIZE
 #define KK (KSIZE * KSIZE)
+#ifndef TCO
+#define TCO 8
+#endif
+#ifndef TCI
+#define TCI 4
+#endif
 /* 8 outputs along a row: input columns ix0, ix0+S, ..., zero outside [0, W). */
 inline float8 conv_row8(const __global float *row, int ix0, int W) {
     if (ix0 >= 0 && ix0 + 8 * STRIDE <= W) {
@@ -446,37 +452,79 @@ __kernel void conv_direct_fwd(const int Ci, const int H, const int W, const int 
     }
 }
 
+/* 8 values of a dY row from column ox0 on, zero outside [0, Wo). */
+inline float8 conv_dyrow8(const __global float *row, int ox0, int Wo) {
+    if (ox0 >= 0 && ox0 + 8 <= Wo) return vload8(0, row + ox0);
+    float t[8];
+#pragma unroll
+    for (int l = 0; l < 8; l++) {
+        int ox = ox0 + l;
+        t[l] = (ox >= 0 && ox < Wo) ? row[ox] : 0.0f;
+    }
+    return vload8(0, t);
+}
+
 /* Backward-data (overwrites): dX[n, ci, iy, ix] = sum_{co,ky,kx} W[co, ci, ky, kx] *
  * dY[n, co, oy, ox] over the (oy, ox) with oy*S - PAD + ky = iy, ox*S - PAD + kx = ix.
- * One work-item per input pixel. Global: (W, H, N*Ci). */
+ * One work-item: TCI input channels x 8*S consecutive input columns of one row.
+ * The columns are split by phase r = ix mod S: within a phase the valid kx are
+ * the same for all 8 lanes and their ox are consecutive (one vector load of dY).
+ * Global: (ceil(W/(8*S)), H, N*ceil(Ci/TCI)). */
 __kernel void conv_direct_bwd_data(const int Ci, const int H, const int W, const int Co, const int Ho, const int Wo,
                                    __global const float *G, const int g_off, const int g_cs, const int g_bs,
                                    __global const float *Wt, const int w_off, const int ldw, __global float *DX,
                                    const int dx_off, const int dx_cs, const int dx_bs) {
-    const int ix = get_global_id(0), iy = get_global_id(1), z = get_global_id(2);
-    if (ix >= W || iy >= H) return;
-    const int n = z / Ci, ci = z % Ci;
+    const int xc = get_global_id(0), iy = get_global_id(1), z = get_global_id(2);
+    const int ntc = (Ci + TCI - 1) / TCI;
+    const int n = z / ntc, ci0 = (z % ntc) * TCI;
+    const int ix0 = xc * 8 * STRIDE;
+    if (ix0 >= W || iy >= H) return;
+    float8 acc[TCI][STRIDE];
+#pragma unroll
+    for (int t = 0; t < TCI; t++)
+#pragma unroll
+        for (int r = 0; r < STRIDE; r++) acc[t][r] = (float8)(0.0f);
     const __global float *g = G + g_off + (size_t)n * g_bs;
-    const __global float *w = Wt + w_off + ci * KK;
-    float acc = 0.0f;
+    int wci[TCI];
+#pragma unroll
+    for (int t = 0; t < TCI; t++) wci[t] = w_off + min(ci0 + t, Ci - 1) * KK;
 #pragma unroll
     for (int ky = 0; ky < KSIZE; ky++) {
         const int ty = iy + PAD - ky;
-        if (ty < 0 || ty % STRIDE != 0) continue;
+        if (ty < 0 || ty % STRIDE != 0 || ty / STRIDE >= Ho) continue;
         const int oy = ty / STRIDE;
-        if (oy >= Ho) continue;
 #pragma unroll
-        for (int kx = 0; kx < KSIZE; kx++) {
-            const int tx = ix + PAD - kx;
-            if (tx < 0 || tx % STRIDE != 0) continue;
-            const int ox = tx / STRIDE;
-            if (ox >= Wo) continue;
-            const __global float *gp = g + (size_t)oy * Wo + ox;
-            const __global float *wp = w + ky * KSIZE + kx;
-            for (int co = 0; co < Co; co++) acc = fma(wp[(size_t)co * ldw], gp[(size_t)co * g_cs], acc);
+        for (int r = 0; r < STRIDE; r++) {
+#pragma unroll
+            for (int kx = 0; kx < KSIZE; kx++) {
+                const int tx = ix0 + r + PAD - kx;
+                if (((tx % STRIDE) + STRIDE) % STRIDE != 0) continue;
+                const int ox0 = tx / STRIDE;
+                const __global float *grow = g + (size_t)oy * Wo;
+                for (int co = 0; co < Co; co++) {
+                    const float8 dv = conv_dyrow8(grow + (size_t)co * g_cs, ox0, Wo);
+                    const size_t wo = (size_t)co * ldw + ky * KSIZE + kx;
+#pragma unroll
+                    for (int t = 0; t < TCI; t++) acc[t][r] = fma((float8)(Wt[wci[t] + wo]), dv, acc[t][r]);
+                }
+            }
         }
     }
-    DX[dx_off + (size_t)n * dx_bs + (size_t)ci * dx_cs + (size_t)iy * W + ix] = acc;
+#pragma unroll
+    for (int t = 0; t < TCI; t++) {
+        if (ci0 + t >= Ci) break;
+        float tmp[8 * STRIDE];
+#pragma unroll
+        for (int r = 0; r < STRIDE; r++) {
+            float lanes[8];
+            vstore8(acc[t][r], 0, lanes);
+#pragma unroll
+            for (int l = 0; l < 8; l++) tmp[l * STRIDE + r] = lanes[l];
+        }
+        __global float *d = DX + dx_off + (size_t)n * dx_bs + (size_t)(ci0 + t) * dx_cs + (size_t)iy * W + ix0;
+        const int cnt = min(8 * STRIDE, W - ix0);
+        for (int l = 0; l < cnt; l++) d[l] = tmp[l];
+    }
 }
 
 /* Backward-weight, stage 1: partial sums over a chunk of the N*Ho output rows.

@@ -21,6 +21,7 @@
 #define CONV_WC 4
 #define CONV_WSMALL 8 /* rows per work-item of the small-image backward-weight */
 #define CONV_TCO 8 /* output channels per work-item of the direct kernel */
+#define CONV_TCI 4 /* input channels per work-item of the direct backward-data kernel */
 
 int inas_op_conv_have_clblast(void) {
 #ifdef INAS_USE_CLBLAST
@@ -260,8 +261,8 @@ inas_status inas_op_conv2d_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const 
 #endif
     }
     cl_kernel k;
-    st = op_kernel(ctx, "conv.cl", "conv_direct_bwd_data", &k, "-DKSIZE=%d -DSTRIDE=%d -DPAD=%d -DTCO=%d", g.k, stride,
-                   pad, CONV_TCO);
+    st = op_kernel(ctx, "conv.cl", "conv_direct_bwd_data", &k, "-DKSIZE=%d -DSTRIDE=%d -DPAD=%d -DTCO=%d -DTCI=%d", g.k,
+                   stride, pad, CONV_TCO, CONV_TCI);
     if (st != INAS_OK) return st;
     int go = (int)dy->offset, gcs = (int)dy->stride[1], gbs = (int)dy->stride[0];
     int wo = (int)w->offset, ldw = (int)w->stride[0];
@@ -270,7 +271,8 @@ inas_status inas_op_conv2d_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const 
                  OP_ARG(dy->buf), OP_ARG(go), OP_ARG(gcs), OP_ARG(gbs), OP_ARG(w->buf), OP_ARG(wo), OP_ARG(ldw),
                  OP_ARG(dx->buf), OP_ARG(xo), OP_ARG(xcs), OP_ARG(xbs));
     if (st != INAS_OK) return st;
-    size_t gl[3] = {(size_t)g.w, (size_t)g.h, (size_t)g.n * (size_t)g.ci};
+    size_t gl[3] = {(size_t)((g.w + 8 * stride - 1) / (8 * stride)), (size_t)g.h,
+                    (size_t)g.n * (size_t)((g.ci + CONV_TCI - 1) / CONV_TCI)};
     return op_run(ctx, k, 3, gl, NULL, "conv_direct_bwd_data");
 }
 

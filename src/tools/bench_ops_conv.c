@@ -74,6 +74,14 @@ static void bench_shape(bench_ops *b, int n, int ci, int co, int h, int k, int s
             j.which = 3; /* data + weight: twice the forward's work */
             bench_ops_time(b, "conv3x3s2_bwd", shape, 4 * macs, 2 * (xb + yb) + 2 * wb, run_job, &j);
         }
+        if (bench_ops_selected(b, "conv3x3s2_bwd_data")) {
+            j.which = 1;
+            bench_ops_time(b, "conv3x3s2_bwd_data", shape, 2 * macs, xb + yb + wb, run_job, &j);
+        }
+        if (bench_ops_selected(b, "conv3x3s2_bwd_weight")) {
+            j.which = 2; /* the part training needs: the stem's input has no gradient */
+            bench_ops_time(b, "conv3x3s2_bwd_weight", shape, 2 * macs, xb + yb + 2 * wb, run_job, &j);
+        }
     }
     inas_tensor_free(ctx, &j.x);
     inas_tensor_free(ctx, &j.w);
@@ -82,7 +90,7 @@ static void bench_shape(bench_ops *b, int n, int ci, int co, int h, int k, int s
 
 void bench_ops_family_conv(bench_ops *b) {
     static const char *ops[] = {"conv1x1_fwd",   "conv1x1_bwd_data", "conv1x1_bwd_weight",
-                                "clblast_sgemm", "conv3x3s2_fwd",    "conv3x3s2_bwd"};
+                                "clblast_sgemm", "conv3x3s2_fwd",    "conv3x3s2_bwd", "conv3x3s2_bwd_data", "conv3x3s2_bwd_weight"};
     int any = 0;
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) any |= bench_ops_selected(b, ops[i]);
     if (!any) return;
