@@ -137,6 +137,8 @@ static inas_status clblast_check(inas_ctx *ctx, const char *op, CLBlastStatusCod
 
 /* ---- forward ----------------------------------------------------------------------- */
 
+#ifdef INAS_USE_CLBLAST
+/* Bias and activation after a CLBlast GEMM, in place. */
 static inas_status bias_act(inas_ctx *ctx, const conv_geom *g, const inas_tensor *y, const inas_tensor *bias,
                             int act) {
     cl_kernel k;
@@ -151,6 +153,7 @@ static inas_status bias_act(inas_ctx *ctx, const conv_geom *g, const inas_tensor
     size_t gl[3] = {(size_t)P, (size_t)g->co, (size_t)g->n};
     return op_run(ctx, k, 3, gl, NULL, "conv_bias_act");
 }
+#endif
 
 /* C[n] = A(M x K) * B[n](K x P) (+ bias, act) with the own GEMM kernel. */
 static inas_status own_gemm(inas_ctx *ctx, int trans_a, int M, int P, int K, int N, const inas_tensor *a, int lda,
