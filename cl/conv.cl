@@ -137,7 +137,7 @@ __kernel void conv1x1_gemm(const int M, const int P, const int K, __global const
 #endif
 
 #ifdef SMALLP
-/* The same product for images of fewer than 32 pixels, one work-item per
+/* The same product for images of fewer than 16 pixels, one work-item per
  * pixel. Without TRANS_A: TM rows, float16 lanes along K (the B column is
  * gathered once for TM rows), then a horizontal sum. With TRANS_A: 16 rows in
  * the lanes (A(m, k) is contiguous along m); the last row block is shifted

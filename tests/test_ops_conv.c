@@ -163,9 +163,10 @@ static const ref_conv_shape shapes_1x1[] = {
     {1, 7, 13, 11, 5, 1, 1, 0},   /* odd, P = 143: vector tiles + shifted tail */
     {3, 5, 9, 17, 12, 1, 1, 0},   /* odd */
     {2, 40, 32, 33, 70, 1, 1, 0}, /* row tails (70 = 8*8 + 6), pixel tail */
-    {3, 19, 2, 3, 21, 1, 1, 0},   /* < 32 pixels: small-image kernels, M >= 16 */
+    {3, 19, 2, 3, 21, 1, 1, 0},   /* < 16 pixels: small-image kernels, M >= 16 */
     {2, 5, 3, 3, 20, 1, 1, 0},    /* small images, C_in < 16 */
     {1, 150, 8, 9, 33, 1, 1, 0},  /* long K */
+    {2, 9, 4, 5, 18, 1, 1, 0},    /* 20 pixels: 16-pixel tiles */
 };
 
 static void run_1x1(inas_gemm_path path) {

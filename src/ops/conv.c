@@ -160,14 +160,15 @@ static inas_status own_gemm(inas_ctx *ctx, int trans_a, int M, int P, int K, int
                             const inas_tensor *b, const inas_tensor *c, const inas_tensor *bias, int act,
                             const char *label) {
     cl_kernel k;
-    const int tn = 16 * CONV_NV, small = P < tn;
+    /* 16*CONV_NV pixels per work-item; 16 for images of 16..31 pixels; below that the small-image kernel */
+    const int nv = P >= 16 * CONV_NV ? CONV_NV : 1, tn = 16 * nv, small = P < 16;
     inas_status st;
     if (small)
         st = op_kernel(ctx, "conv.cl", "conv1x1_gemm_small", &k, "-DSMALLP -DTM=%d -DACT=%d -DHAS_BIAS=%d%s", CONV_TM,
                        act, bias ? 1 : 0, trans_a ? " -DTRANS_A" : "");
     else
-        st = op_kernel(ctx, "conv.cl", "conv1x1_gemm", &k, "-DTM=%d -DNV=%d -DACT=%d -DHAS_BIAS=%d%s", CONV_TM,
-                       CONV_NV, act, bias ? 1 : 0, trans_a ? " -DTRANS_A" : "");
+        st = op_kernel(ctx, "conv.cl", "conv1x1_gemm", &k, "-DTM=%d -DNV=%d -DACT=%d -DHAS_BIAS=%d%s", CONV_TM, nv, act,
+                       bias ? 1 : 0, trans_a ? " -DTRANS_A" : "");
     if (st != INAS_OK) return st;
     int ao = (int)a->offset, bo = (int)b->offset, ldb = (int)b->stride[1], bbs = (int)b->stride[0];
     int co = (int)c->offset, ldc = (int)c->stride[1], cbs = (int)c->stride[0];
