@@ -1,0 +1,25 @@
+/* ref_conv.h - plain-C double-precision references of the dense convolution
+ * ops (src/ops/conv.h), used by tests/test_ops_conv.c. All arrays are dense
+ * NCHW; the weight is dense [co, ci, k, k]. */
+#ifndef INAS_TEST_REF_CONV_H
+#define INAS_TEST_REF_CONV_H
+
+typedef struct ref_conv_shape {
+    int n, ci, h, w, co, k, stride, pad;
+} ref_conv_shape;
+
+/* Output height / width. */
+int ref_conv_ho(const ref_conv_shape *s);
+int ref_conv_wo(const ref_conv_shape *s);
+
+/* Activation codes of cl/common.cl (0 none, 1 relu, 2 relu6, 3 silu, 4 sigmoid, 5 hardsigmoid). */
+double ref_conv_act(double v, int act);
+
+/* y = act(conv(x, w) + bias); bias may be NULL. */
+void ref_conv_fwd(const ref_conv_shape *s, const double *x, const double *w, const double *bias, int act, double *y);
+/* dx = gradient of sum(conv(x, w) * dy) w.r.t. x (overwrites dx). */
+void ref_conv_bwd_data(const ref_conv_shape *s, const double *dy, const double *w, double *dx);
+/* dw = gradient w.r.t. w (overwrites dw). */
+void ref_conv_bwd_weight(const ref_conv_shape *s, const double *x, const double *dy, double *dw);
+
+#endif
