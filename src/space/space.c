@@ -400,8 +400,13 @@ inas_status inas_space_load(const char *path, inas_space *sp, inas_error *err) {
 }
 
 static void write_kset(FILE *f, inas_kset k) {
-    char b[128];
-    fprintf(f, "[%s]", inas_kset_format(k, b, sizeof b));
+    fputc('[', f);
+    for (int j = 0, first = 1; j < 32; j++)
+        if (k & (1u << j)) {
+            fprintf(f, "%s%d", first ? "" : ", ", j);
+            first = 0;
+        }
+    fputc(']', f);
 }
 
 void inas_space_write_yaml(const inas_space *sp, FILE *f) {
