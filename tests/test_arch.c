@@ -703,3 +703,63 @@ Test(arch_cli, usage_errors_and_help) {
     cr_assert(strncmp(out, "Usage: inas arch", 16) == 0, "%s", out);
     free(out);
 }
+
+/* ---- garbage in: errors, never crashes ------------------------------------------------------------------ */
+
+Test(arch, fuzzed_documents_never_crash) {
+    inas_space sp = def_space();
+    inas_rng rng;
+    inas_rng_seed(&rng, 31337);
+    inas_arch a;
+    inas_arch_sample_random(&sp, &rng, &a);
+    char *y = to_yaml(&a, 0);
+    char line[4096];
+    inas_arch_format_compact(&a, line, sizeof line);
+    FILE *f;
+    char *sy = NULL;
+    size_t sylen = 0;
+    f = open_memstream(&sy, &sylen);
+    inas_space_write_yaml(&sp, f);
+    fclose(f);
+    static const char junk[] = "{}[]:,-#|+k 0123456789\n\"'&*!?";
+    const char *docs[3] = {y, line, sy};
+    int accepted = 0;
+    for (int n = 0; n < 3000; n++) {
+        const char *src = docs[n % 3];
+        size_t len = strlen(src);
+        char *m = malloc(len + 1);
+        memcpy(m, src, len + 1);
+        int edits = 1 + (int)inas_rng_below(&rng, 4);
+        for (int k = 0; k < edits; k++) {
+            size_t at = (size_t)inas_rng_below(&rng, len);
+            m[at] = junk[inas_rng_below(&rng, sizeof junk - 1)];
+        }
+        if (inas_rng_below(&rng, 4) == 0) m[inas_rng_below(&rng, len)] = '\0'; /* truncate */
+        inas_arch b;
+        inas_space s2;
+        inas_error e;
+        inas_status st;
+        if (n % 3 == 0) st = inas_arch_parse_yaml(m, strlen(m), "fuzz", &b, &e);
+        else if (n % 3 == 1) st = inas_arch_parse_compact(m, &b, &e);
+        else st = inas_space_parse(m, strlen(m), "fuzz", &s2, &e);
+        if (st == INAS_OK) {
+            accepted++;
+            if (n % 3 != 2) {
+                inas_arch_validate(&b, &sp, &e); /* may fail, must not crash */
+                char again[8192];
+                inas_arch_format_compact(&b, again, sizeof again);
+            } else {
+                cr_assert_eq(inas_space_validate(&s2, &e), INAS_OK, "a parsed space is valid: %s", e.message);
+                inas_arch c;
+                inas_arch_sample_random(&s2, &rng, &c);
+                cr_assert_eq(inas_arch_validate(&c, &s2, &e), INAS_OK, "%s", e.message);
+            }
+        } else {
+            cr_assert_neq(e.message[0], '\0');
+        }
+        free(m);
+    }
+    cr_assert_gt(accepted, 0);
+    free(y);
+    free(sy);
+}

@@ -6,6 +6,7 @@
 #include "inas/arch.h"
 
 static int rand_width(int mn, int mx, int step, inas_rng *r) {
+    if (step < 1 || mx <= mn) return mn; /* invalid or single-valued range: never divide by zero */
     return mn + step * (int)inas_rng_below(r, (uint64_t)((mx - mn) / step + 1));
 }
 
@@ -50,9 +51,11 @@ void inas_arch_sample_stage(const inas_space *sp, int s, inas_sample_mode m, ina
     const inas_space_stage *g = &sp->stages[s];
     inas_arch_stage *st = &a->stages[s];
     memset(st, 0, sizeof *st);
-    st->depth = m == INAS_SAMPLE_MAX   ? g->depth_max
-                : m == INAS_SAMPLE_MIN ? g->depth_min
-                                       : g->depth_min + (int)inas_rng_below(r, (uint64_t)(g->depth_max - g->depth_min + 1));
+    int span = g->depth_max > g->depth_min ? g->depth_max - g->depth_min + 1 : 1;
+    st->depth = m == INAS_SAMPLE_MAX ? g->depth_max : m == INAS_SAMPLE_MIN ? g->depth_min
+                                                    : g->depth_min + (int)inas_rng_below(r, (uint64_t)span);
+    if (st->depth < 0) st->depth = 0;
+    if (st->depth > INAS_MAX_DEPTH) st->depth = INAS_MAX_DEPTH;
     for (int l = 0; l < st->depth; l++) sample_layer(g, m, r, &st->layers[l]);
 }
 
@@ -131,8 +134,12 @@ void inas_arch_mutate(const inas_space *sp, const inas_arch *parent, double p_m,
     for (int s = 0; s < INAS_SPACE_STAGES; s++) {
         const inas_space_stage *g = &sp->stages[s];
         inas_arch_stage *st = &a.stages[s];
+        if (st->depth < 0) st->depth = 0;
+        if (st->depth > INAS_MAX_DEPTH) st->depth = INAS_MAX_DEPTH;
         if (HIT()) {
-            int d = g->depth_min + (int)inas_rng_below(r, (uint64_t)(g->depth_max - g->depth_min + 1));
+            int span = g->depth_max > g->depth_min ? g->depth_max - g->depth_min + 1 : 1;
+            int d = g->depth_min + (int)inas_rng_below(r, (uint64_t)span);
+            if (d < 0 || d > INAS_MAX_DEPTH) d = st->depth;
             for (int l = st->depth; l < d; l++) sample_layer(g, INAS_SAMPLE_RANDOM, r, &st->layers[l]);
             st->depth = d;
         }

@@ -86,13 +86,16 @@ int inas_space_level_stride(const inas_space *sp, int level) {
     return inas_space_stage_out_stride(sp, sp->level_stage[level]);
 }
 
+/* Guarded so that an invalid space (step 0, min > max) never divides by zero. */
+static int n_widths(int mn, int mx, int step) { return step < 1 || mx < mn ? 1 : (mx - mn) / step + 1; }
+
 int inas_space_stage_widths(const inas_space *sp, int stage) {
     const inas_space_stage *s = &sp->stages[stage];
-    return (s->width_max - s->width_min) / s->width_step + 1;
+    return n_widths(s->width_min, s->width_max, s->width_step);
 }
 
 int inas_space_stem_widths(const inas_space *sp) {
-    return (sp->stem.width_max - sp->stem.width_min) / sp->stem.width_step + 1;
+    return n_widths(sp->stem.width_min, sp->stem.width_max, sp->stem.width_step);
 }
 
 int inas_space_stage_level(const inas_space *sp, int stage) {
