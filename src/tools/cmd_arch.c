@@ -46,7 +46,7 @@ static void print_compact(const inas_arch *a) {
 static int parse_u64(const char *s, unsigned long long *out) {
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
+    unsigned long long v = strtoull(s, &end, 10);
     if (end == s || *end || errno || s[0] == '-') return 1;
     *out = v;
     return 0;
