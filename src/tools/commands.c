@@ -10,6 +10,8 @@ const inas_command inas_commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
     {"selftest", cmd_selftest, "build and run a small kernel on a device and check the result"},
     {"eval", cmd_eval, "SOD metrics of predictions against masks (PySODMetrics conventions)"},
+    {"space", cmd_space, "show the search space and its size: inas space show [--space FILE]"},
+    {"arch", cmd_arch, "sample or check architectures: inas arch sample|check ..."},
     {"bench", cmd_bench, "benchmarks: inas bench ops|eval ..."},
     {NULL, NULL, NULL},
 };

@@ -47,6 +47,8 @@ int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_space(int argc, char **argv);
+int cmd_arch(int argc, char **argv);
 
 /* Benchmark suites (inas bench NAME), table in cmd_bench.c. */
 int bench_cl(int argc, char **argv);
