@@ -43,7 +43,7 @@ inline float silu_grad_s(float z, float g) {
  * save_mean[c] = mean, save_invstd[c] = 1/sqrt(var + eps) (biased var);
  * running_mean = (1-mom)*running_mean + mom*mean, running_var likewise with
  * the unbiased var*M/(M-1) (mom == 1: plain overwrite, so stale NaNs go);
- * coef[2c], coef[2c+1] = scale, shift of y = x*scale + shift. */
+ * coef[3c..3c+2] = (mean, scale, beta) of y = (x - mean)*scale + beta. */
 __kernel void bn_train_final(__global const float *part, const int G, const int C, const float mom, const float eps,
                              __global const float *gamma, const int g_off, __global const float *beta, const int b_off,
                              __global float *rmean, const int rm_off, __global float *rvar, const int rv_off,
@@ -71,9 +71,9 @@ __kernel void bn_train_final(__global const float *part, const int G, const int 
         smean[sm_off + c] = m;
         sinv[si_off + c] = inv;
     }
-    float sc = gamma[g_off + c] * inv;
-    coef[2 * c] = sc;
-    coef[2 * c + 1] = beta[b_off + c] - m * sc;
+    coef[3 * c] = m;
+    coef[3 * c + 1] = gamma[g_off + c] * inv;
+    coef[3 * c + 2] = beta[b_off + c];
 }
 
 /* Eval mode: coef from the running statistics. */
@@ -82,12 +82,12 @@ __kernel void bn_eval_coef(const int C, const float eps, __global const float *g
                            __global const float *rvar, const int rv_off, __global float *coef) {
     const int c = get_global_id(0);
     if (c >= C) return;
-    float sc = gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps);
-    coef[2 * c] = sc;
-    coef[2 * c + 1] = beta[b_off + c] - rmean[rm_off + c] * sc;
+    coef[3 * c] = rmean[rm_off + c];
+    coef[3 * c + 1] = gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps);
+    coef[3 * c + 2] = beta[b_off + c];
 }
 
-/* y = act(x*coef[2c] + coef[2c+1]) over all planes; work-group g handles the
+/* y = act((x - coef[3c])*coef[3c+1] + coef[3c+2]) over all planes; work-group g handles the
  * flattened range [g*chunk, (g+1)*chunk). y may alias x. */
 __kernel void bn_apply(__global const float *x, const int x_off, const int sN, const int sC, __global float *y,
                        const int y_off, const int ysN, const int ysC, const int N, const int C, const int HW,
@@ -96,20 +96,20 @@ __kernel void bn_apply(__global const float *x, const int x_off, const int sN, c
     FOR_PLANE_RUNS(e0, e1, HW, C) {
         __global const float *px = x + x_off + n_ * sN + c_ * sC + p_;
         __global float *py = y + y_off + n_ * ysN + c_ * ysC + p_;
-        const float a = coef[2 * c_], b = coef[2 * c_ + 1];
+        const float m = coef[3 * c_], a = coef[3 * c_ + 1], b = coef[3 * c_ + 2];
         const int len = (int)len_, nv = len / VEC;
         for (int j = LID; j < nv; j += LWS) {
-            VT z = fma(VLOAD(j, px), a, b);
+            VT z = fma(VLOAD(j, px) - m, a, b);
             VSTORE(ACTV(z), j, py);
         }
         for (int i = nv * VEC + LID; i < len; i += LWS) {
-            float z = fma(px[i], a, b);
+            float z = fma(px[i] - m, a, b);
             py[i] = ACTV(z);
         }
     }
 }
 
-/* Backward stage 1. With dz = dy * act'(z) (z = x*scale + shift recomputed
+/* Backward stage 1. With dz = dy * act'(z) (z = (x-mean)*scale + beta recomputed
  * from gamma, beta, save_mean, save_invstd), work-group (g, cg) writes
  * part[(c*G + g)*2 + {0,1}] = (sum dz, sum dz*(x - mean)). */
 __kernel void bn_bwd_part(__global const float *x, const int x_off, const int sN, const int sC,
@@ -123,8 +123,9 @@ __kernel void bn_bwd_part(__global const float *x, const int x_off, const int sN
     const int c0 = get_group_id(1) * CPG, c1 = min(C, c0 + CPG);
     for (int c = c0; c < c1; c++) {
         const float mean = smean[sm_off + c];
-        const float sc = gamma[g_off + c] * sinv[si_off + c], sh = beta[b_off + c] - mean * sc;
-        (void)sh;
+        const float sc = gamma[g_off + c] * sinv[si_off + c], bt = beta[b_off + c];
+        (void)sc;
+        (void)bt;
         __global const float *xc = x + x_off + (long)c * sC;
         __global const float *dc = dy + d_off + (long)c * dsC;
         float t1 = 0.0f, t2 = 0.0f;
@@ -137,15 +138,16 @@ __kernel void bn_bwd_part(__global const float *x, const int x_off, const int sN
                 int jend = min(nv, j0 + LWS * BLK);
                 for (int j = j0; j < jend; j += LWS) {
                     VT xv = VLOAD(j, px);
-                    VT d = DACTV(fma(xv, sc, sh), VLOAD(j, pd));
+                    VT xm = xv - mean;
+                    VT d = DACTV(fma(xm, sc, bt), VLOAD(j, pd));
                     s1 += d;
-                    s2 = fma(d, xv - mean, s2);
+                    s2 = fma(d, xm, s2);
                 }
                 t1 += vsum(s1);
                 t2 += vsum(s2);
             }
             for (int i = nv * VEC + LID; i < len; i += LWS) {
-                float d = DACTS(fma(px[i], sc, sh), pd[i]);
+                float d = DACTS(fma(px[i] - mean, sc, bt), pd[i]);
                 t1 += d;
                 t2 = fma(d, px[i] - mean, t2);
             }
@@ -161,9 +163,9 @@ __kernel void bn_bwd_part(__global const float *x, const int x_off, const int sN
 }
 
 /* Backward stage 2: dbeta[c] += sum dz; dgamma[c] += invstd * sum dz*(x-mean);
- * coef[6c..6c+5] = (k, a, mean, b, scale, shift) such that
+ * coef[5c..5c+4] = (k, a, mean, b, beta) such that
  * dx = k*dz + a*(x - mean) + b, with k = gamma*invstd,
- * a = -k*invstd^2*S2/M, b = -k*S1/M, and z = x*scale + shift. */
+ * a = -k*invstd^2*S2/M, b = -k*S1/M, and z = (x - mean)*k + beta. */
 __kernel void bn_bwd_final(__global const float *part, const int G, const int C, const float M,
                            __global const float *gamma, const int g_off, __global const float *beta, const int b_off,
                            __global const float *smean, const int sm_off, __global const float *sinv,
@@ -180,13 +182,12 @@ __kernel void bn_bwd_final(__global const float *part, const int G, const int C,
     if (dgamma) dgamma[dg_off + c] += inv * s2;
     if (dbeta) dbeta[db_off + c] += s1;
     const float k = gm * inv;
-    __global float *o = coef + 6 * c;
+    __global float *o = coef + 5 * c;
     o[0] = k;
     o[1] = -k * inv * inv * s2 / M;
     o[2] = mean;
     o[3] = -k * s1 / M;
-    o[4] = k;
-    o[5] = beta[b_off + c] - mean * k;
+    o[4] = beta[b_off + c];
 }
 
 /* Backward stage 3: dx = k*dz + a*(x - mean) + b over all planes (overwrite). */
@@ -199,19 +200,19 @@ __kernel void bn_bwd_apply(__global const float *x, const int x_off, const int s
         __global const float *px = x + x_off + n_ * sN + c_ * sC + p_;
         __global const float *pd = dy + d_off + n_ * dsN + c_ * dsC + p_;
         __global float *po = dx + o_off + n_ * osN + c_ * osC + p_;
-        __global const float *o = coef + 6 * c_;
-        const float k = o[0], a = o[1], mean = o[2], b = o[3], sc = o[4], sh = o[5];
-        (void)sc;
-        (void)sh;
+        __global const float *o = coef + 5 * c_;
+        const float k = o[0], a = o[1], mean = o[2], b = o[3], bt = o[4];
+        (void)bt;
         const int len = (int)len_, nv = len / VEC;
         for (int j = LID; j < nv; j += LWS) {
-            VT xv = VLOAD(j, px);
-            VT d = DACTV(fma(xv, sc, sh), VLOAD(j, pd));
-            VSTORE(fma(d, k, fma(xv - mean, a, b)), j, po);
+            VT xm = VLOAD(j, px) - mean;
+            VT d = DACTV(fma(xm, k, bt), VLOAD(j, pd));
+            VSTORE(fma(d, k, fma(xm, a, b)), j, po);
         }
         for (int i = nv * VEC + LID; i < len; i += LWS) {
-            float d = DACTS(fma(px[i], sc, sh), pd[i]);
-            po[i] = fma(d, k, fma(px[i] - mean, a, b));
+            float xm = px[i] - mean;
+            float d = DACTS(fma(xm, k, bt), pd[i]);
+            po[i] = fma(d, k, fma(xm, a, b));
         }
     }
 }

@@ -116,24 +116,32 @@ inline void wg_chan(float *n, float *m, float *q, __local float *sn, __local flo
 #define WG_CHAN(n, m, q)
 #endif
 
-/* Adds the deviations of px[0..len) from their first element to this
- * work-item's (n, m, q), in blocks of BLK vectors summed in float. */
-inline void stats_run(__global const float *px, int len, float *n, float *m, float *q) {
-    const float k = px[0];
+/* Adds the deviations from k of px[0..len) to this work-item's shifted sums
+ * *s1 (of x - k) and *s2 (of (x - k)^2) and count *n, in blocks of BLK
+ * vectors summed in float lanes. With k a sample of the same channel, |x - k|
+ * is of the order of the spread, so neither the mean's magnitude nor the
+ * number of elements costs precision. */
+inline void stats_run(__global const float *px, int len, float k, float *n, float *s1, float *s2) {
     const int nv = len / VEC;
     for (int j0 = LID; j0 < nv; j0 += LWS * BLK) {
-        VT s1 = 0.0f, s2 = 0.0f;
+        VT a = 0.0f, b = 0.0f;
         int jend = min(nv, j0 + LWS * BLK), cnt = 0;
         for (int j = j0; j < jend; j += LWS) {
             VT d = VLOAD(j, px) - k;
-            s1 += d;
-            s2 = fma(d, d, s2);
+            a += d;
+            b = fma(d, d, b);
             cnt++;
         }
-        float nb = (float)(cnt * VEC), a = vsum(s1), b = vsum(s2);
-        chan_merge(n, m, q, nb, k + a / nb, fmax(b - a * a / nb, 0.0f));
+        *n += (float)(cnt * VEC);
+        *s1 += vsum(a);
+        *s2 += vsum(b);
     }
-    for (int i = nv * VEC + LID; i < len; i += LWS) chan_merge(n, m, q, 1.0f, px[i], 0.0f);
+    for (int i = nv * VEC + LID; i < len; i += LWS) {
+        float d = px[i] - k;
+        *n += 1.0f;
+        *s1 += d;
+        *s2 = fma(d, d, *s2);
+    }
 }
 
 /* Sum (DOT: of x*y) over px[0..len) for this work-item. */
@@ -185,9 +193,12 @@ __kernel void chan_stats_part(__global const float *x, const int x_off, const in
     const long M = (long)N * HW, e0 = (long)g * chunk, e1 = min(M, e0 + chunk);
     const int c0 = get_group_id(1) * CPG, c1 = min(C, c0 + CPG);
     for (int c = c0; c < c1; c++) {
-        float n = 0.0f, m = 0.0f, q = 0.0f;
+        float n = 0.0f, s1 = 0.0f, s2 = 0.0f;
         __global const float *xc = x + x_off + (long)c * sC;
-        FOR_CHANNEL_RUNS(e0, e1, HW) stats_run(xc + n_ * sN + p_, (int)len_, &n, &m, &q);
+        const long nk = e0 / HW;
+        const float k = xc[nk * sN + (e0 - nk * HW)]; /* the shift: the range's first element */
+        FOR_CHANNEL_RUNS(e0, e1, HW) stats_run(xc + n_ * sN + p_, (int)len_, k, &n, &s1, &s2);
+        float m = n > 0.0f ? k + s1 / n : 0.0f, q = n > 0.0f ? fmax(s2 - s1 * (s1 / n), 0.0f) : 0.0f;
         WG_CHAN(&n, &m, &q);
         if (LID == 0) {
             __global float *o = part + ((long)c * G + g) * 3;

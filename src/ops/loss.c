@@ -12,7 +12,7 @@ static inas_status run_loss(inas_ctx *ctx, const char *op, int kind, const inas_
     if (st == INAS_OK) st = op_check_same(ctx, op, "p", p, "t", t);
     if (st == INAS_OK && grad) st = nr_check_planes(ctx, op, "grad", grad);
     if (st == INAS_OK && grad) st = op_check_same(ctx, op, "p", p, "grad", grad);
-    if (st == INAS_OK && loss) st = nr_check_vec(ctx, op, "loss", loss, 1);
+    if (st == INAS_OK && loss) st = nr_check_vec(ctx, op, "loss", loss, 1, NULL);
     if (st != INAS_OK) return st;
     if (!loss && !host_loss && !grad)
         return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "nothing to compute: loss, host_loss and grad are all NULL");

@@ -14,7 +14,7 @@ static inas_status check_act(inas_ctx *ctx, const char *op, int act) {
 static int off(const inas_tensor *t) { return t ? (int)t->offset : 0; }
 static cl_mem mem(const inas_tensor *t) { return t ? t->buf : NULL; }
 
-/* Enqueues bn_apply: y = act(x*coef[2c] + coef[2c+1]). */
+/* Enqueues bn_apply: y = act((x - coef[3c])*coef[3c+1] + coef[3c+2]). */
 static inas_status apply(inas_ctx *ctx, const nr_geom *g, const char *opts, const inas_tensor *x,
                          const inas_tensor *y, cl_mem coef, const char *label) {
     cl_kernel k;
@@ -46,12 +46,12 @@ static inas_status train_fwd(inas_ctx *ctx, const char *op, const inas_tensor *x
     const int C = x->shape[1];
     if (st == INAS_OK && y) st = nr_check_planes(ctx, op, "y", y);
     if (st == INAS_OK && y) st = op_check_same(ctx, op, "x", x, "y", y);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "gamma", gamma, C);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "beta", beta, C);
-    if (st == INAS_OK && (rmean || rvar)) st = nr_check_vec(ctx, op, "running_mean", rmean, C);
-    if (st == INAS_OK && (rmean || rvar)) st = nr_check_vec(ctx, op, "running_var", rvar, C);
-    if (st == INAS_OK && (smean || sinv)) st = nr_check_vec(ctx, op, "save_mean", smean, C);
-    if (st == INAS_OK && (smean || sinv)) st = nr_check_vec(ctx, op, "save_invstd", sinv, C);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "gamma", gamma, C, x);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "beta", beta, C, x);
+    if (st == INAS_OK && (rmean || rvar)) st = nr_check_vec(ctx, op, "running_mean", rmean, C, x);
+    if (st == INAS_OK && (rmean || rvar)) st = nr_check_vec(ctx, op, "running_var", rvar, C, x);
+    if (st == INAS_OK && (smean || sinv)) st = nr_check_vec(ctx, op, "save_mean", smean, C, x);
+    if (st == INAS_OK && (smean || sinv)) st = nr_check_vec(ctx, op, "save_invstd", sinv, C, x);
     if (st == INAS_OK) st = check_act(ctx, op, act);
     if (st != INAS_OK) return st;
     long M = (long)x->shape[0] * x->shape[2] * x->shape[3];
@@ -74,7 +74,7 @@ static inas_status train_fwd(inas_ctx *ctx, const char *op, const inas_tensor *x
     cl_mem part, coef;
     void *pblock, *cblock;
     int G;
-    if ((st = inas_pool_acquire(ctx, (size_t)C * 2 * sizeof(float), &coef, &cblock)) != INAS_OK) return st;
+    if ((st = inas_pool_acquire(ctx, (size_t)C * 3 * sizeof(float), &coef, &cblock)) != INAS_OK) return st;
     if ((st = nr_stats_partials(ctx, &g, x, &part, &pblock, &G)) != INAS_OK) {
         inas_pool_release(ctx, cblock);
         return st;
@@ -127,10 +127,10 @@ inas_status inas_op_bn_eval_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_
     if (st == INAS_OK) st = op_check_same(ctx, op, "x", x, "y", y);
     if (st != INAS_OK) return st;
     const int C = x->shape[1];
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "gamma", gamma, C);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "beta", beta, C);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "running_mean", rmean, C);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "running_var", rvar, C);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "gamma", gamma, C, x);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "beta", beta, C, x);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "running_mean", rmean, C, x);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "running_var", rvar, C, x);
     if (st == INAS_OK) st = check_act(ctx, op, act);
     if (st != INAS_OK) return st;
     nr_geom g;
@@ -142,7 +142,7 @@ inas_status inas_op_bn_eval_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_
     if ((st = op_kernel(ctx, "norm.cl", "bn_eval_coef", &k, "%s", opts)) != INAS_OK) return st;
     cl_mem coef;
     void *cblock;
-    if ((st = inas_pool_acquire(ctx, (size_t)C * 2 * sizeof(float), &coef, &cblock)) != INAS_OK) return st;
+    if ((st = inas_pool_acquire(ctx, (size_t)C * 3 * sizeof(float), &coef, &cblock)) != INAS_OK) return st;
     int go = off(gamma), bo = off(beta), rmo = off(rmean), rvo = off(rvar);
     st = op_args(ctx, k, 11, OP_ARG(C), OP_ARG(eps), OP_ARG(gamma->buf), OP_ARG(go), OP_ARG(beta->buf), OP_ARG(bo),
                  OP_ARG(rmean->buf), OP_ARG(rmo), OP_ARG(rvar->buf), OP_ARG(rvo), OP_ARG(coef));
@@ -163,12 +163,12 @@ inas_status inas_op_bn_bwd(inas_ctx *ctx, const inas_tensor *x, const inas_tenso
     if (st == INAS_OK && dx) st = op_check_same(ctx, op, "x", x, "dx", dx);
     if (st != INAS_OK) return st;
     const int N = x->shape[0], C = x->shape[1], HW = x->shape[2] * x->shape[3];
-    st = nr_check_vec(ctx, op, "gamma", gamma, C);
-    if (st == INAS_OK && (beta || act != INAS_BN_ACT_NONE)) st = nr_check_vec(ctx, op, "beta", beta, C);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "save_mean", smean, C);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "save_invstd", sinv, C);
-    if (st == INAS_OK && dgamma) st = nr_check_vec(ctx, op, "dgamma", dgamma, C);
-    if (st == INAS_OK && dbeta) st = nr_check_vec(ctx, op, "dbeta", dbeta, C);
+    st = nr_check_vec(ctx, op, "gamma", gamma, C, x);
+    if (st == INAS_OK && (beta || act != INAS_BN_ACT_NONE)) st = nr_check_vec(ctx, op, "beta", beta, C, x);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "save_mean", smean, C, x);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "save_invstd", sinv, C, x);
+    if (st == INAS_OK && dgamma) st = nr_check_vec(ctx, op, "dgamma", dgamma, C, x);
+    if (st == INAS_OK && dbeta) st = nr_check_vec(ctx, op, "dbeta", dbeta, C, x);
     if (st == INAS_OK) st = check_act(ctx, op, act);
     if (st != INAS_OK) return st;
     if (!beta) beta = gamma; /* unused without an activation */
@@ -189,7 +189,7 @@ inas_status inas_op_bn_bwd(inas_ctx *ctx, const inas_tensor *x, const inas_tenso
     cl_mem part, coef;
     void *pblock, *cblock;
     if ((st = inas_pool_acquire(ctx, (size_t)C * s.G * 2 * sizeof(float), &part, &pblock)) != INAS_OK) return st;
-    if ((st = inas_pool_acquire(ctx, (size_t)C * 6 * sizeof(float), &coef, &cblock)) != INAS_OK) {
+    if ((st = inas_pool_acquire(ctx, (size_t)C * 5 * sizeof(float), &coef, &cblock)) != INAS_OK) {
         inas_pool_release(ctx, pblock);
         return st;
     }

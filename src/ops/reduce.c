@@ -92,16 +92,21 @@ inas_status nr_check_planes(inas_ctx *ctx, const char *op, const char *name, con
     return INAS_OK;
 }
 
-inas_status nr_check_vec(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *v, int c) {
+inas_status nr_check_vec(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *v, int c,
+                         const inas_tensor *x) {
     if (!v) return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "%s is a null tensor", name);
     if (!v->buf) return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "%s has no buffer", name);
     char s[64];
     if (!inas_tensor_is_contiguous(v))
         return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "%s (%s) is not a dense vector", name,
                        inas_tensor_shape_str(v, s, sizeof s));
-    if (inas_tensor_numel(v) < (size_t)c)
-        return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "%s has %zu elements (shape %s), needs at least %d", name,
-                       inas_tensor_numel(v), inas_tensor_shape_str(v, s, sizeof s), c);
+    if (inas_tensor_numel(v) < (size_t)c) {
+        char xs[64] = "";
+        if (x) inas_tensor_shape_str(x, xs, sizeof xs);
+        return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "%s has %zu elements (shape %s), needs at least %d%s%s%s", name,
+                       inas_tensor_numel(v), inas_tensor_shape_str(v, s, sizeof s), c, x ? " (the channels of " : "",
+                       xs, x ? ")" : "");
+    }
     if (!fits_int(v->offset + (size_t)c))
         return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "%s offset too large", name);
     return INAS_OK;
@@ -156,7 +161,7 @@ static inas_status channel_sum(inas_ctx *ctx, const char *op, const inas_tensor 
     inas_status st = nr_check_planes(ctx, op, "x", x);
     if (st == INAS_OK && y) st = nr_check_planes(ctx, op, "y", y);
     if (st == INAS_OK && y) st = op_check_same(ctx, op, "x", x, "y", y);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "out", out, x->shape[1]);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "out", out, x->shape[1], x);
     if (st != INAS_OK) return st;
     nr_geom g;
     nr_geom_get(ctx, &g);
@@ -202,8 +207,8 @@ inas_status inas_op_channel_stats(inas_ctx *ctx, const inas_tensor *x, const ina
                                   const inas_tensor *var) {
     const char *op = "inas_op_channel_stats";
     inas_status st = nr_check_planes(ctx, op, "x", x);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "mean", mean, x->shape[1]);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "var", var, x->shape[1]);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "mean", mean, x->shape[1], x);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "var", var, x->shape[1], x);
     if (st != INAS_OK) return st;
     nr_geom g;
     nr_geom_get(ctx, &g);
@@ -226,7 +231,7 @@ inas_status inas_op_channel_stats(inas_ctx *ctx, const inas_tensor *x, const ina
 inas_status inas_op_sum(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *out, float scale) {
     const char *op = "inas_op_sum";
     inas_status st = nr_check_planes(ctx, op, "x", x);
-    if (st == INAS_OK) st = nr_check_vec(ctx, op, "out", out, 1);
+    if (st == INAS_OK) st = nr_check_vec(ctx, op, "out", out, 1, NULL);
     if (st != INAS_OK) return st;
     nr_geom g;
     nr_geom_get(ctx, &g);

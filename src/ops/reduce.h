@@ -62,8 +62,10 @@ void nr_split_flat(const nr_geom *g, long T, int *groups, int *chunk);
 
 /* Checks that x is a 4-D tensor with dense planes; message names op/name. */
 inas_status nr_check_planes(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *x);
-/* Checks that v is a dense vector tensor with at least c elements. */
-inas_status nr_check_vec(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *v, int c);
+/* Checks that v is a dense vector tensor with at least c elements (x, when
+ * not NULL, is the tensor whose channels they are: named in the message). */
+inas_status nr_check_vec(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *v, int c,
+                         const inas_tensor *x);
 
 /* Enqueues chan_stats_part over x; *part (pool scratch, release with
  * inas_pool_release(ctx, *block)) gets C*G (count, mean, M2) triples. */
