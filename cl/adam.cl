@@ -17,17 +17,17 @@
 
 /* For each i < n:
  *   g = grad[i] (+ wd * p[i])
- *   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g
+ *   m = b1*m + c1*g;  v = b2*v + c2*g*g
  *   p -= step_size * m / (sqrt(v) * inv_bc2 + eps)
- * step_size = lr / (1 - b1^t), inv_bc2 = 1/sqrt(1 - b2^t). Work-group k
+ * step_size = lr / (1 - b1^t), inv_bc2 = 1/sqrt(1 - b2^t), c1 = 1 - b1 and
+ * c2 = 1 - b2 (computed on the host in double). Work-group k
  * handles [k*chunk, (k+1)*chunk). */
 __kernel void adam_step(__global float *p, const int p_off, __global float *gr, const int g_off, __global float *m,
                         const int m_off, __global float *v, const int v_off, const int n, const int chunk,
-                        const float step_size, const float b1, const float b2, const float inv_bc2, const float eps,
-                        const float wd) {
+                        const float step_size, const float b1, const float c1, const float b2, const float c2,
+                        const float inv_bc2, const float eps, const float wd) {
     const int e0 = get_group_id(0) * chunk, e1 = min(n, e0 + chunk), len = max(e1 - e0, 0);
     __global float *pp = p + p_off + e0, *pg = gr + g_off + e0, *pm = m + m_off + e0, *pv = v + v_off + e0;
-    const float c1 = 1.0f - b1, c2 = 1.0f - b2;
     (void)wd;
     const int nv = len / VEC;
     for (int j = LID; j < nv; j += LWS) {

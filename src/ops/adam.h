@@ -13,21 +13,24 @@
 
 #include "ops/op_util.h"
 
-#define INAS_ADAM_BETA1 0.9f
-#define INAS_ADAM_BETA2 0.99f /* the iNAS training's betas (torch default 0.999) */
-#define INAS_ADAM_EPS 1e-8f
+#define INAS_ADAM_BETA1 0.9
+#define INAS_ADAM_BETA2 0.99 /* the iNAS training's betas (torch default 0.999) */
+#define INAS_ADAM_EPS 1e-8
 
+/* Host-side hyper-parameters in double, like torch's Python floats: the
+ * kernel gets beta and 1 - beta each rounded once to float (as torch's
+ * mul_(beta2).addcmul_(g, g, value=1 - beta2) does). */
 typedef struct inas_adam_params {
-    float lr;           /* learning rate of this group */
-    float beta1, beta2; /* 0.9, 0.99 in the iNAS training */
-    float eps;          /* 1e-8 */
-    float weight_decay; /* 0: none */
+    double lr;           /* learning rate of this group */
+    double beta1, beta2; /* 0.9, 0.99 in the iNAS training */
+    double eps;          /* 1e-8 */
+    double weight_decay; /* 0: none */
     int step;           /* 1 for the first step (bias correction 1 - beta^step) */
     int zero_grad;      /* nonzero: also set grad to 0 in the same pass */
 } inas_adam_params;
 
 /* Fills *p with lr and the defaults above (step 1, no decay, no zeroing). */
-void inas_adam_defaults(inas_adam_params *p, float lr);
+void inas_adam_defaults(inas_adam_params *p, double lr);
 
 /* One Adam step: updates param, m and v in place (and zeroes grad when
  * hp->zero_grad). grad is read (not accumulated into) otherwise. */
