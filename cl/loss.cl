@@ -31,6 +31,16 @@
         l = -((t) * lp_ + (1.0f - (t)) * lq_);                                         \
         d = ((p) - (t)) / fmax((1.0f - (p)) * (p), 1e-12f);                            \
     } while (0)
+/* Vector form: when every target of the vector is 0 or 1 (binary masks) only
+ * the selected log is evaluated; the result is identical. */
+#define LOSS_ELV(p, t, l, d)                                                           \
+    do {                                                                               \
+        if (all(((t) == 0.0f) | ((t) == 1.0f)))                                        \
+            l = -fmax(log(select(1.0f - (p), (p), (t) != 0.0f)), -100.0f);             \
+        else                                                                           \
+            LOSS_EL(VT, p, t, l, d);                                                   \
+        d = ((p) - (t)) / fmax((1.0f - (p)) * (p), 1e-12f);                            \
+    } while (0)
 #elif LOSS == LOSS_MSE
 #define LOSS_EL(T, p, t, l, d)                                                         \
     do {                                                                               \
@@ -47,6 +57,9 @@
     } while (0)
 #else
 #error "loss.cl: unknown LOSS"
+#endif
+#ifndef LOSS_ELV
+#define LOSS_ELV(p, t, l, d) LOSS_EL(VT, p, t, l, d)
 #endif
 
 /* Stage 1 over all planes of p (N, C, HW): grad = gscale * dl/dp (overwrite,
@@ -69,7 +82,7 @@ __kernel void loss_part(__global const float *p, const int p_off, const int psN,
             int jend = min(nv, j0 + LWS * BLK);
             for (int j = j0; j < jend; j += LWS) {
                 VT pv = VLOAD(j, pp), tv = VLOAD(j, pt), l, d;
-                LOSS_EL(VT, pv, tv, l, d);
+                LOSS_ELV(pv, tv, l, d);
                 s += l;
 #if GRAD
                 VSTORE(d * gscale, j, pg);
