@@ -7,9 +7,13 @@
  *    update against the PyTorch formula) with and without fused SiLU, on odd
  *    shapes, channel views, and parameters that are views into larger vectors;
  *  - BN backward (dx overwrite, dgamma/dbeta accumulate) against central finite
- *    differences of sum(act(bn(x)) * R) through the batch statistics;
+ *    differences of sum(act(bn(x)) * R) through the batch statistics, and on
+ *    larger shapes (channels split over work-groups) against the analytic
+ *    double backward;
  *  - recalibration over 3 batches = arithmetic average; eval mode;
- *  - bad inputs: status and messages naming the op and shapes. */
+ *  - bad inputs: status and messages naming the op and shapes.
+ * INAS_NORM_GEOM=gpu runs the same tests with the GPU launch geometry (256
+ * work-items per group, local-memory reductions). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +85,8 @@ static double *to_d(const float *f, size_t n) {
     return d;
 }
 
-static const int shapes[][4] = {{1, 7, 13, 11}, {3, 5, 9, 17}, {2, 3, 1, 1}, {4, 70, 3, 5}};
+/* the last two split each channel over several work-groups */
+static const int shapes[][4] = {{1, 7, 13, 11}, {3, 5, 9, 17}, {2, 3, 1, 1}, {4, 70, 3, 5}, {4, 2, 96, 97}, {8, 3, 160, 160}};
 #define NSHAPES (sizeof shapes / sizeof *shapes)
 
 /* ---- reductions -------------------------------------------------------------------- */
@@ -199,7 +204,7 @@ typedef struct bn_case {
 
 Test(ops_bn, train_fwd_running_stats) {
     const bn_case cases[] = {{1, 7, 13, 11, 0, 0}, {3, 5, 9, 17, 3, 1}, {2, 3, 1, 1, 0, 1}, {4, 70, 3, 5, 3, 0},
-                             {3, 4, 2, 3, 1, 0}};
+                             {3, 4, 2, 3, 1, 0}, {4, 2, 96, 97, 3, 1}};
     const float eps = 1e-5f, mom = 0.1f;
     for (size_t s = 0; s < sizeof cases / sizeof *cases; s++) {
         const bn_case *k = &cases[s];
@@ -391,6 +396,45 @@ Test(ops_bn, bwd_finite_differences) {
         free_vec(&vg), free_vec(&vb), free_vec(&vsm), free_vec(&vsi), free_vec(&vdg), free_vec(&vdb);
         inas_tensor_free(ctx, &bx), inas_tensor_free(ctx, &by), inas_tensor_free(ctx, &bd), inas_tensor_free(ctx, &bo);
         free(x), free(r), free(v), free(grad), free(R), free(u.y), free(dx);
+    }
+}
+
+/* Larger shapes (channels split over several work-groups, many channels per
+ * group) against the analytic double backward; FD above validates it. */
+Test(ops_bn, bwd_larger_shapes_vs_analytic) {
+    const bn_case cases[] = {{4, 2, 96, 97, 3, 1}, {8, 3, 64, 64, 0, 0}, {2, 300, 5, 5, 1, 1}};
+    for (size_t s = 0; s < sizeof cases / sizeof *cases; s++) {
+        const bn_case *k = &cases[s];
+        const int N = k->N, C = k->C, HW = k->H * k->W;
+        size_t nx = (size_t)N * C * HW;
+        float *x = malloc(nx * sizeof *x), *r = malloc(nx * sizeof *r), g[300], bt[300], z[300];
+        tu_rand_floats(x, nx, 400 + s, 1.0f, 3.0f);
+        tu_rand_floats(r, nx, 410 + s, -1.0f, 1.0f);
+        tu_rand_floats(g, C, 420 + s, 0.5f, 1.5f);
+        tu_rand_floats(bt, C, 430 + s, -0.5f, 0.5f);
+        memset(z, 0, sizeof z);
+        inas_tensor bx, tx = make_t(N, C, k->H, k->W, x, k->view, &bx);
+        inas_tensor bd, td = make_t(N, C, k->H, k->W, r, !k->view, &bd);
+        vec_t vg, vb, vsm, vsi, vdg, vdb;
+        make_vec(&vg, C, 0, g), make_vec(&vb, C, 1, bt), make_vec(&vsm, C, 0, NULL), make_vec(&vsi, C, 0, NULL);
+        make_vec(&vdg, C, 0, z), make_vec(&vdb, C, 2, z);
+        /* statistics only (y NULL is not allowed: write y into dx's place, then overwrite) */
+        cr_assert_eq(inas_op_bn_train_fwd(ctx, &tx, &vg.v, &vb.v, NULL, NULL, 0.1f, 1e-5f, k->act, &td, &vsm.v, &vsi.v),
+                     INAS_OK, "%s", inas_ctx_last_error(ctx));
+        cr_assert_eq(inas_tensor_write(ctx, &td, r), INAS_OK);
+        cr_assert_eq(inas_op_bn_bwd(ctx, &tx, &td, &vg.v, &vb.v, &vsm.v, &vsi.v, k->act, &td, &vdg.v, &vdb.v), INAS_OK,
+                     "%s", inas_ctx_last_error(ctx));
+        double *xd = to_d(x, nx), *rd = to_d(r, nx), *dx = malloc(nx * sizeof *dx), gd[300], bd2[300], dg[300], db[300];
+        tu_to_double(g, gd, C), tu_to_double(bt, bd2, C);
+        ref_bn_bwd(xd, rd, N, C, HW, gd, bd2, 1e-5, k->act, dx, dg, db);
+        float *got = read_t(&td), gg[300], gb[300];
+        read_vec(&vdg, gg), read_vec(&vdb, gb);
+        tu_assert_close(got, dx, nx, 1e-5, 1e-3, "bn_bwd dx (larger shape)");
+        tu_assert_close(gg, dg, C, 1e-3, 1e-4, "bn_bwd dgamma (larger shape)");
+        tu_assert_close(gb, db, C, 1e-3, 1e-4, "bn_bwd dbeta (larger shape)");
+        free_vec(&vg), free_vec(&vb), free_vec(&vsm), free_vec(&vsi), free_vec(&vdg), free_vec(&vdb);
+        inas_tensor_free(ctx, &bx), inas_tensor_free(ctx, &bd);
+        free(x), free(r), free(xd), free(rd), free(dx), free(got);
     }
 }
 

@@ -3,11 +3,17 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void nr_geom_get(inas_ctx *ctx, nr_geom *g) {
     const inas_device_info *d = inas_ctx_device(ctx);
     unsigned cu = d->compute_units ? d->compute_units : 1;
-    if (d->type == INAS_DEVICE_CPU) {
+    const char *force = getenv("INAS_NORM_GEOM");
+    int cpu = d->type == INAS_DEVICE_CPU;
+    if (force && strcmp(force, "gpu") == 0) cpu = 0;
+    if (force && strcmp(force, "cpu") == 0) cpu = 1;
+    if (cpu) {
         /* one contiguous stream per work-group, wide vectors; groups large
          * enough that PoCL's per-group cost is small */
         g->lws = 1;
@@ -17,7 +23,7 @@ void nr_geom_get(inas_ctx *ctx, nr_geom *g) {
         g->flat_chunk = 65536;
         g->min_groups = (int)(8 * cu);
     } else {
-        g->lws = d->max_work_group >= 256 ? 256 : 64;
+        g->lws = d->max_work_group >= 256 ? 256 : d->max_work_group >= 64 ? 64 : 1;
         g->vec = 4;
         g->blk = 16;
         g->min_chunk = (long)g->lws * g->vec * 8;

@@ -37,7 +37,10 @@ inas_status inas_op_sum(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *
 /* ---- shared by the norm, loss and adam families (internal) ------------------ */
 
 /* Launch geometry for the device: work-group size, vector width, and the
- * element range a work-group handles. */
+ * element range a work-group handles. CPUs get one work-item per group
+ * streaming float16 vectors; other devices 256 work-items interleaving float4
+ * vectors. Env INAS_NORM_GEOM=cpu|gpu forces either (for testing both code
+ * paths on one device). */
 typedef struct nr_geom {
     int lws;          /* work-group size (power of two) */
     int vec;          /* vector width in the kernels */

@@ -90,3 +90,30 @@ void ref_adam_step(double *p, const double *g, double *m, double *v, size_t n, d
         p[i] -= lr / bc1 * m[i] / (sqrt(v[i]) / sqrt(bc2) + eps);
     }
 }
+
+void ref_bn_bwd(const double *x, const double *dy, int N, int C, int HW, const double *gamma, const double *beta,
+                double eps, int act, double *dx, double *dgamma, double *dbeta) {
+    double *m = malloc(sizeof(double) * C), *v = malloc(sizeof(double) * C);
+    ref_channel_stats(x, N, C, HW, m, v);
+    double M = (double)N * HW;
+    for (int c = 0; c < C; c++) {
+        double inv = 1 / sqrt(v[c] + eps), s1 = 0, s2 = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int n = 0; n < N; n++)
+                for (int p = 0; p < HW; p++) {
+                    size_t i = ((size_t)n * C + c) * HW + p;
+                    double xh = (x[i] - m[c]) * inv, z = gamma[c] * xh + beta[c], d = dy[i];
+                    if (act == 1) d = z > 0 ? d : 0;
+                    if (act == 3) {
+                        double s = 1 / (1 + exp(-z));
+                        d *= s * (1 + z * (1 - s));
+                    }
+                    if (pass == 0) s1 += d, s2 += d * xh;
+                    else dx[i] = gamma[c] * inv * (d - s1 / M - xh * s2 / M);
+                }
+        dgamma[c] = s2;
+        dbeta[c] = s1;
+    }
+    free(m);
+    free(v);
+}

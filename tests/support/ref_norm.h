@@ -20,6 +20,11 @@ void ref_bn_train(const double *x, int N, int C, int HW, const double *gamma, co
 void ref_bn_eval(const double *x, int N, int C, int HW, const double *gamma, const double *beta, const double *rmean,
                  const double *rvar, double eps, int act, double *y);
 
+/* Training-mode backward of act(bn(x)) for upstream gradient dy (analytic):
+ * dx, and dgamma/dbeta (overwritten). */
+void ref_bn_bwd(const double *x, const double *dy, int N, int C, int HW, const double *gamma, const double *beta,
+                double eps, int act, double *dx, double *dgamma, double *dbeta);
+
 /* Losses: mean over n elements; the gradient of the mean (times weight) into
  * grad when not NULL. kind: 1 BCE (torch clamps), 2 MSE, 3 BCE with logits. */
 double ref_loss(int kind, const double *p, const double *t, size_t n, double weight, double *grad);
