@@ -1,0 +1,54 @@
+/* resize.c - see resize.h. */
+#include "ops/resize.h"
+
+#include "ops/elem_common.h"
+
+#define ARG4(a) OP_ARG((a).buf), OP_ARG((a).off), OP_ARG((a).sn), OP_ARG((a).sc)
+
+float inas_resize_scale(inas_resize_mode mode, int align_corners, int in, int out) {
+    if (mode == INAS_RESIZE_BILINEAR && align_corners)
+        return out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+    return (float)in / (float)out;
+}
+
+static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resize_mode mode, int align_corners,
+                              const inas_tensor *in_t, const char *in_name, const inas_tensor *out_t,
+                              const char *out_name) {
+    if (mode != INAS_RESIZE_BILINEAR && mode != INAS_RESIZE_NEAREST)
+        return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "unknown resize mode %d", (int)mode);
+    elem_arg ai, ao;
+    inas_status st = elem_arg_of(ctx, op, in_name, in_t, &ai);
+    if (st == INAS_OK) st = elem_arg_of(ctx, op, out_name, out_t, &ao);
+    if (st != INAS_OK) return st;
+    /* x is the small-or-large forward input, y the forward output */
+    const inas_tensor *x = bwd ? out_t : in_t, *y = bwd ? in_t : out_t;
+    if (x->shape[0] != y->shape[0] || x->shape[1] != y->shape[1]) {
+        char a[64], b[64];
+        return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "%s (%s) and %s (%s) differ in batch or channels", in_name,
+                       inas_tensor_shape_str(in_t, a, sizeof a), out_name, inas_tensor_shape_str(out_t, b, sizeof b));
+    }
+    int C = x->shape[1], H = x->shape[2], W = x->shape[3], Ho = y->shape[2], Wo = y->shape[3];
+    int align = mode == INAS_RESIZE_BILINEAR && align_corners ? 1 : 0;
+    float sh = inas_resize_scale(mode, align, H, Ho), sw = inas_resize_scale(mode, align, W, Wo);
+    cl_kernel k;
+    st = op_kernel(ctx, "resize.cl", bwd ? "resize_bwd" : "resize_fwd", &k, "-DMODE=%d -DALIGN=%d", (int)mode, align);
+    if (st == INAS_OK)
+        st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
+                     ARG4(ai), ARG4(ao));
+    if (st != INAS_OK) return st;
+    /* forward: over output pixels; backward: over input pixels */
+    int cols = bwd ? W : Wo, rows = bwd ? H : Ho;
+    size_t global[3] = {(size_t)(cols + 7) / 8, (size_t)rows, (size_t)x->shape[0] * C}, local[3] = {8, 1, 1};
+    if (global[0] <= 4) local[0] = global[0] <= 1 ? 1 : global[0] <= 2 ? 2 : 4;
+    return op_run(ctx, k, 3, global, local, op);
+}
+
+inas_status inas_op_resize_fwd(inas_ctx *ctx, inas_resize_mode mode, int align_corners, const inas_tensor *x,
+                               const inas_tensor *y) {
+    return resize_run(ctx, "inas_op_resize_fwd", 0, mode, align_corners, x, "x", y, "y");
+}
+
+inas_status inas_op_resize_bwd(inas_ctx *ctx, inas_resize_mode mode, int align_corners, const inas_tensor *dy,
+                               const inas_tensor *dx) {
+    return resize_run(ctx, "inas_op_resize_bwd", 1, mode, align_corners, dy, "dy", dx, "dx");
+}
