@@ -34,7 +34,8 @@ __kernel void maxpool_fwd(const int H, const int W, const int Ho, const int Wo, 
     __global const float *xp = PLANE(x) + oh * KS * W + ow0 * KS;
     __global float *yp = PLANE(y) + oh * Wo + ow0;
     const int nwin = min(OWV, Wo - ow0);
-    if (nwin == OWV && KS * OWV == 16) {
+#if KS * OWV == 16
+    if (nwin == OWV) {
         /* one float16 per input row: log2(KS) halvings give the window maxima */
         float16 m = vload16(0, xp);
         for (int r = 1; r < KS; r++) {
@@ -61,6 +62,7 @@ __kernel void maxpool_fwd(const int H, const int W, const int Ho, const int Wo, 
 #endif
         return;
     }
+#endif
     for (int j = 0; j < nwin; j++) {
         float best = xp[j * KS];
         for (int r = 0; r < KS; r++)
