@@ -93,6 +93,34 @@ __kernel void maxpool_bwd(const int H, const int W, const int Ho, const int Wo, 
     }
     __global const float *xp = PLANE(x) + oh * KS * W + col0;
     __global const float *gp = PLANE(dy) + oh * Wo + ow0;
+#if KS == 2 && OWV == 8
+    if (nwin == 8) {
+        /* 8 windows from two float16 rows; candidates in PyTorch's scan order */
+        float16 r0 = vload16(0, xp), r1 = vload16(0, xp + W);
+        float8 best = r0.even, g = vload8(0, gp);
+        int8 idx = (int8)0, m;
+        m = isgreater(r0.odd, best) | isnan(r0.odd);
+        best = select(best, r0.odd, m);
+        idx = select(idx, (int8)1, m);
+        m = isgreater(r1.even, best) | isnan(r1.even);
+        best = select(best, r1.even, m);
+        idx = select(idx, (int8)2, m);
+        m = isgreater(r1.odd, best) | isnan(r1.odd);
+        idx = select(idx, (int8)3, m);
+        const float8 z = (float8)0.0f;
+        float8 e0 = select(z, g, idx == 0), o0 = select(z, g, idx == 1);
+        float8 e1 = select(z, g, idx == 2), o1 = select(z, g, idx == 3);
+        const uint16 mix = (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+        dp += oh * 2 * W + col0;
+        vstore16(shuffle2(e0, o0, mix), 0, dp);
+        vstore16(shuffle2(e1, o1, mix), 0, dp + W);
+        for (int w = col0 + 16; w < col1; w++) {
+            dp[w - col0] = 0.0f;
+            dp[W + w - col0] = 0.0f;
+        }
+        return;
+    }
+#endif
     float best[OWV], g[OWV];
     int idx[OWV];
     for (int j = 0; j < OWV; j++) {

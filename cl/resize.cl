@@ -82,33 +82,94 @@ inline float weight_of(int o, int i, int in, int out, float scale) {
     return (i0 == i ? 1.0f - l1 : 0.0f) + (i1 == i ? l1 : 0.0f);
 }
 
-/* y[n,c,oh,ow] = interpolation of x at the source point of (oh, ow). */
+#ifndef RB
+#define RB 8
+#endif
+
+/* Horizontal interpolation of input row `row` at the 16 columns (w0, w1, lw). */
+#define G16(r, w) (float16)(r[w.s0], r[w.s1], r[w.s2], r[w.s3], r[w.s4], r[w.s5], r[w.s6], r[w.s7], r[w.s8], r[w.s9], \
+                            r[w.sa], r[w.sb], r[w.sc], r[w.sd], r[w.se], r[w.sf])
+/* With `fast`, the 16 columns read input columns [base, base + 16): one
+ * contiguous vector load and register shuffles (upsampling); else gathers. */
+inline float16 hlerp(__global const float *row, int16 w0, int16 w1, float16 lw, int fast, int base, uint16 m0,
+                     uint16 m1) {
+    float16 a, b;
+    if (fast) {
+        float16 seg = vload16(0, row + base);
+        a = shuffle(seg, m0);
+        b = shuffle(seg, m1);
+    } else {
+        a = G16(row, w0);
+        b = G16(row, w1);
+    }
+#if MODE == 0
+    return a + lw * (b - a);
+#else
+    return a;
+#endif
+}
+
+/* src_index for 16 consecutive output indices o..o+15 (same arithmetic). */
+inline int16 src_index16(int16 o, int in, int out, float scale, int16 *i1, float16 *l1) {
+#if MODE == 0
+    if (in == out) {
+        *i1 = o;
+        *l1 = (float16)0.0f;
+        return o;
+    }
+#if ALIGN
+    float16 s = scale * convert_float16(o);
+#else
+    float16 s = scale * (convert_float16(o) + 0.5f) - 0.5f;
+    s = select(s, (float16)0.0f, s < 0.0f);
+#endif
+    int16 i0 = convert_int16_rtz(s);
+    *i1 = i0 + select((int16)0, (int16)1, i0 < in - 1);
+    *l1 = clamp(s - convert_float16(i0), 0.0f, 1.0f);
+    return i0;
+#else
+    int16 i0;
+    if (in == out) i0 = o;
+    else if (out == 2 * in) i0 = o >> 1;
+    else i0 = min(convert_int16_rtz(floor(convert_float16(o) * scale)), in - 1);
+    *i1 = i0;
+    *l1 = (float16)0.0f;
+    return i0;
+#endif
+}
+
+/* y[n,c,oh,ow] = interpolation of x at the source point of (oh, ow). One
+ * work-item makes 16 consecutive outputs of a row (one cache line). */
 __kernel void resize_fwd(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
                          const float sw, TARG(x), TARGW(y)) {
-    const int ow0 = get_global_id(0) * 8, oh = get_global_id(1), p = get_global_id(2);
+    const int ow0 = get_global_id(0) * 16, oh = get_global_id(1), p = get_global_id(2);
     if (ow0 >= Wo || oh >= Ho) return;
     const int n = p / C, c = p - n * C;
+    int16 w1;
+    float16 lw;
+    const int16 ow = min((int16)ow0 + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
+    const int16 w0 = src_index16(ow, W, Wo, sw, &w1, &lw);
+    const int base = max(0, min(w0.s0, W - 16));
+    const int fast = W >= 16 && w1.sf - base < 16;
+    const uint16 m0 = convert_uint16(max(w0 - base, 0)) & 15u, m1 = convert_uint16(max(w1 - base, 0)) & 15u;
     int h1;
     float lh;
     const int h0 = src_index(oh, H, Ho, sh, &h1, &lh);
-    __global const float *r0 = PLANE(x) + h0 * W, *r1 = PLANE(x) + h1 * W;
-    __global float *yp = PLANE(y) + oh * Wo;
-    float out[8];
-    for (int j = 0; j < 8; j++) {
-        int ow = min(ow0 + j, Wo - 1), w1;
-        float lw;
-        int w0 = src_index(ow, W, Wo, sw, &w1, &lw);
+    __global const float *xp = PLANE(x);
+    float16 out = hlerp(xp + h0 * W, w0, w1, lw, fast, base, m0, m1);
 #if MODE == 0
-        float lw0 = 1.0f - lw, lh0 = 1.0f - lh;
-        out[j] = lh0 * (lw0 * r0[w0] + lw * r0[w1]) + lh * (lw0 * r1[w0] + lw * r1[w1]);
-#else
-        out[j] = r0[w0];
-#endif
+    if (lh != 0.0f) {
+        float16 vb = hlerp(xp + h1 * W, w0, w1, lw, fast, base, m0, m1);
+        out = out + lh * (vb - out);
     }
-    if (ow0 + 8 <= Wo) {
-        vstore8(vload8(0, out), 0, yp + ow0);
+#endif
+    __global float *yp = PLANE(y) + oh * Wo + ow0;
+    if (ow0 + 16 <= Wo) {
+        vstore16(out, 0, yp);
     } else {
-        for (int j = 0; j < Wo - ow0; j++) yp[ow0 + j] = out[j];
+        float o16[16];
+        vstore16(out, 0, o16);
+        for (int j = 0; j < Wo - ow0; j++) yp[j] = o16[j];
     }
 }
 
@@ -155,3 +216,4 @@ __kernel void resize_bwd(const int H, const int W, const int Ho, const int Wo, c
 #endif
     }
 }
+

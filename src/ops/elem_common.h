@@ -11,6 +11,7 @@
 #define INAS_OPS_ELEM_COMMON_H
 
 #include <limits.h>
+#include <stdlib.h>
 
 #include "ops/op_util.h"
 
@@ -86,6 +87,19 @@ static inline inas_status elem_launch(inas_ctx *ctx, cl_kernel k, elem_geom g, i
     size_t global[3] = {(size_t)(g.L + vec - 1) / (size_t)vec, (size_t)g.nc, (size_t)g.nn};
     size_t local[3] = {elem_is_cpu(ctx) ? 16 : 64, 1, 1};
     if (global[0] <= 8) local[0] = 8;
+    return op_run(ctx, k, 3, global, local, label);
+}
+
+/* 3-D launch over (cols, rows, planes) with work-groups of about 64
+ * work-items spread over columns and rows (PoCL runs a work-group per task:
+ * tiny groups cost more than the work in them). */
+static inline inas_status elem_launch2(inas_ctx *ctx, cl_kernel k, size_t cols, size_t rows, size_t planes,
+                                       const char *label) {
+    size_t lx = 1, ly = 1;
+    while (lx < cols && lx < 16) lx *= 2;
+    while (ly < rows && lx * ly < 64) ly *= 2;
+    if (getenv("LX")) { lx = (size_t)atoi(getenv("LX")); ly = (size_t)atoi(getenv("LY")); }
+    size_t global[3] = {cols, rows, planes}, local[3] = {lx, ly, 1};
     return op_run(ctx, k, 3, global, local, label);
 }
 

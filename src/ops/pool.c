@@ -18,9 +18,7 @@ static inas_status check_k(inas_ctx *ctx, const char *op, int k, const inas_tens
 }
 
 static inas_status run_pool(inas_ctx *ctx, cl_kernel k, size_t cols, size_t rows, size_t planes, const char *label) {
-    size_t global[3] = {cols, rows, planes}, local[3] = {8, 1, 1};
-    if (cols <= 4) local[0] = cols <= 1 ? 1 : cols <= 2 ? 2 : 4;
-    return op_run(ctx, k, 3, global, local, label);
+    return elem_launch2(ctx, k, cols, rows, planes, label);
 }
 
 inas_status inas_op_maxpool_fwd(inas_ctx *ctx, int k, const inas_tensor *x, const inas_tensor *y) {

@@ -36,11 +36,10 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
         st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
                      ARG4(ai), ARG4(ao));
     if (st != INAS_OK) return st;
-    /* forward: over output pixels; backward: over input pixels */
-    int cols = bwd ? W : Wo, rows = bwd ? H : Ho;
-    size_t global[3] = {(size_t)(cols + 7) / 8, (size_t)rows, (size_t)x->shape[0] * C}, local[3] = {8, 1, 1};
-    if (global[0] <= 4) local[0] = global[0] <= 1 ? 1 : global[0] <= 2 ? 2 : 4;
-    return op_run(ctx, k, 3, global, local, op);
+    if (!bwd) /* over output pixels, 16 columns per work-item */
+        return elem_launch2(ctx, k, (size_t)(Wo + 15) / 16, (size_t)Ho, (size_t)x->shape[0] * C, op);
+    /* backward: over input pixels, 8 columns per work-item */
+    return elem_launch2(ctx, k, (size_t)(W + 7) / 8, (size_t)H, (size_t)x->shape[0] * C, op);
 }
 
 inas_status inas_op_resize_fwd(inas_ctx *ctx, inas_resize_mode mode, int align_corners, const inas_tensor *x,
