@@ -6,8 +6,9 @@
  * and backward.
  *
  * Options: -DKS=2|4|8|16 (max pool window), -DOWV (output columns per
- * work-item), -DCEIL=0|1 (average pool ceil mode).
- * Grid: dim 0 blocks of output (or input) columns, dim 1 rows, dim 2 planes
+ * work-item), -DRB (rows per work-item).
+ * Grid: dim 0 strides over blocks of output (or input) columns (its size is
+ * 1 on CPUs: a work-item streams whole rows), dim 1 blocks of RB rows, dim 2 planes
  * p = n*C + c; plane (n, c) of tensor t starts at t_off + n*t_sn + c*t_sc. */
 #ifndef KS
 #define KS 2
@@ -18,6 +19,9 @@
 #ifndef CEIL
 #define CEIL 0
 #endif
+#ifndef RB
+#define RB 4
+#endif
 
 #define TARG(t) __global const float *t, const int t##o, const int t##sn, const int t##sc
 #define TARGW(t) __global float *t, const int t##o, const int t##sn, const int t##sc
@@ -27,8 +31,8 @@
 #define TAKES(v, best) ((v) > (best) || isnan(v))
 
 /* y[n,c,oh,ow] = max over the KS x KS window at (oh*KS, ow*KS); Ho = H/KS, Wo = W/KS. */
-__kernel void maxpool_fwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
-    const int ow0 = get_global_id(0) * OWV, oh = get_global_id(1), p = get_global_id(2);
+inline void maxpool_fwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+    const int ow0 = cb_ * OWV, oh = row_, p = get_global_id(2);
     if (ow0 >= Wo || oh >= Ho) return;
     const int n = p / C, c = p - n * C;
     __global const float *xp = PLANE(x) + oh * KS * W + ow0 * KS;
@@ -74,13 +78,19 @@ __kernel void maxpool_fwd(const int H, const int W, const int Ho, const int Wo, 
     }
 }
 
+__kernel void maxpool_fwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+    const int r0 = get_global_id(1) * RB, ncb = (Wo + OWV - 1) / OWV;
+    for (int r = r0; r < min(r0 + RB, Ho); r++)
+        for (int cb = get_global_id(0); cb < ncb; cb += get_global_size(0)) maxpool_fwd_row(r, cb, H, W, Ho, Wo, C, x, xo, xsn, xsc, y, yo, ysn, ysc);
+}
+
 /* dx = dy at each window's argmax (first maximum in row-major order, or the
  * last NaN, as PyTorch), 0 elsewhere, including the ignored remainder rows and
  * columns. Overwrites dx. Rows: oh in [0, Ho] where oh == Ho zeroes the
  * remainder rows (H - Ho*KS of them). */
-__kernel void maxpool_bwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARG(dy),
+inline void maxpool_bwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARG(dy),
                           TARGW(dx)) {
-    const int ow0 = get_global_id(0) * OWV, oh = get_global_id(1), p = get_global_id(2);
+    const int ow0 = cb_ * OWV, oh = row_, p = get_global_id(2);
     if (ow0 >= Wo || oh > Ho) return;
     const int n = p / C, c = p - n * C;
     const int nwin = min(OWV, Wo - ow0);
@@ -148,11 +158,18 @@ __kernel void maxpool_bwd(const int H, const int W, const int Ho, const int Wo, 
     }
 }
 
+__kernel void maxpool_bwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARG(dy),
+                          TARGW(dx)) {
+    const int r0 = get_global_id(1) * RB, ncb = (Wo + OWV - 1) / OWV;
+    for (int r = r0; r < min(r0 + RB, Ho + 1); r++)
+        for (int cb = get_global_id(0); cb < ncb; cb += get_global_size(0)) maxpool_bwd_row(r, cb, H, W, Ho, Wo, C, x, xo, xsn, xsc, dy, dyo, dysn, dysc, dx, dxo, dxsn, dxsc);
+}
+
 /* Average pool 2x2 stride 2: Ho = CEIL ? (H+1)/2 : H/2 (same for W); a window
  * averages its elements inside the input (partial windows in ceil mode divide
  * by their valid count, PyTorch with padding 0). Dim 0: blocks of 8 outputs. */
-__kernel void avgpool2_fwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
-    const int ow0 = get_global_id(0) * 8, oh = get_global_id(1), p = get_global_id(2);
+inline void avgpool2_fwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+    const int ow0 = cb_ * 8, oh = row_, p = get_global_id(2);
     if (ow0 >= Wo || oh >= Ho) return;
     const int n = p / C, c = p - n * C;
     __global const float *xp = PLANE(x) + 2 * oh * W;
@@ -173,11 +190,17 @@ __kernel void avgpool2_fwd(const int H, const int W, const int Ho, const int Wo,
     }
 }
 
+__kernel void avgpool2_fwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+    const int r0 = get_global_id(1) * RB, ncb = (Wo + 7) / 8;
+    for (int r = r0; r < min(r0 + RB, Ho); r++)
+        for (int cb = get_global_id(0); cb < ncb; cb += get_global_size(0)) avgpool2_fwd_row(r, cb, H, W, Ho, Wo, C, x, xo, xsn, xsc, y, yo, ysn, ysc);
+}
+
 /* dx[h,w] = dy[h/2, w/2] / count(window) inside the pooled area, 0 for the
  * remainder row/column of floor mode. Overwrites dx. Dim 0: blocks of 16
  * input columns, dim 1: input rows. */
-__kernel void avgpool2_bwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(dy), TARGW(dx)) {
-    const int w0 = get_global_id(0) * 16, h = get_global_id(1), p = get_global_id(2);
+inline void avgpool2_bwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, TARG(dy), TARGW(dx)) {
+    const int w0 = cb_ * 16, h = row_, p = get_global_id(2);
     if (w0 >= W || h >= H) return;
     const int n = p / C, c = p - n * C;
     __global float *dp = PLANE(dx) + h * W;
@@ -203,4 +226,10 @@ __kernel void avgpool2_bwd(const int H, const int W, const int Ho, const int Wo,
         const int nc = 2 * ow + 1 < W ? 2 : 1;
         dp[w] = gp[ow] / (float)(nr * nc);
     }
+}
+
+__kernel void avgpool2_bwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(dy), TARGW(dx)) {
+    const int r0 = get_global_id(1) * RB, ncb = (W + 15) / 16;
+    for (int r = r0; r < min(r0 + RB, H); r++)
+        for (int cb = get_global_id(0); cb < ncb; cb += get_global_size(0)) avgpool2_bwd_row(r, cb, H, W, Ho, Wo, C, dy, dyo, dysn, dysc, dx, dxo, dxsn, dxsc);
 }

@@ -89,20 +89,12 @@ inline float weight_of(int o, int i, int in, int out, float scale) {
 /* Horizontal interpolation of input row `row` at the 16 columns (w0, w1, lw). */
 #define G16(r, w) (float16)(r[w.s0], r[w.s1], r[w.s2], r[w.s3], r[w.s4], r[w.s5], r[w.s6], r[w.s7], r[w.s8], r[w.s9], \
                             r[w.sa], r[w.sb], r[w.sc], r[w.sd], r[w.se], r[w.sf])
-/* With `fast`, the 16 columns read input columns [base, base + 16): one
- * contiguous vector load and register shuffles (upsampling); else gathers. */
-inline float16 hlerp(__global const float *row, int16 w0, int16 w1, float16 lw, int fast, int base, uint16 m0,
-                     uint16 m1) {
-    float16 a, b;
-    if (fast) {
-        float16 seg = vload16(0, row + base);
-        a = shuffle(seg, m0);
-        b = shuffle(seg, m1);
-    } else {
-        a = G16(row, w0);
-        b = G16(row, w1);
-    }
+/* Horizontal interpolation of input row `row` at 16 columns (w0, w1, lw):
+ * gathers (the row segment is in L1 after the first one). */
+inline float16 hlerp(__global const float *row, int16 w0, int16 w1, float16 lw) {
+    float16 a = G16(row, w0);
 #if MODE == 0
+    float16 b = G16(row, w1);
     return a + lw * (b - a);
 #else
     return a;
@@ -138,82 +130,122 @@ inline int16 src_index16(int16 o, int in, int out, float scale, int16 *i1, float
 #endif
 }
 
+#ifndef RB
+#define RB 8
+#endif
+
 /* y[n,c,oh,ow] = interpolation of x at the source point of (oh, ow). One
- * work-item makes 16 consecutive outputs of a row (one cache line). */
+ * work-item makes 16 consecutive columns (one cache line) of RB rows; the
+ * column indices and weights are computed once, and a horizontally
+ * interpolated input row is reused while consecutive output rows read it. */
 __kernel void resize_fwd(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
                          const float sw, TARG(x), TARGW(y)) {
-    const int ow0 = get_global_id(0) * 16, oh = get_global_id(1), p = get_global_id(2);
-    if (ow0 >= Wo || oh >= Ho) return;
+    const int ow0 = get_global_id(0) * 16, oh0 = get_global_id(1) * RB, p = get_global_id(2);
+    if (ow0 >= Wo || oh0 >= Ho) return;
     const int n = p / C, c = p - n * C;
     int16 w1;
     float16 lw;
     const int16 ow = min((int16)ow0 + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
     const int16 w0 = src_index16(ow, W, Wo, sw, &w1, &lw);
-    const int base = max(0, min(w0.s0, W - 16));
-    const int fast = W >= 16 && w1.sf - base < 16;
-    const uint16 m0 = convert_uint16(max(w0 - base, 0)) & 15u, m1 = convert_uint16(max(w1 - base, 0)) & 15u;
-    int h1;
-    float lh;
-    const int h0 = src_index(oh, H, Ho, sh, &h1, &lh);
     __global const float *xp = PLANE(x);
-    float16 out = hlerp(xp + h0 * W, w0, w1, lw, fast, base, m0, m1);
+    __global float *yp = PLANE(y) + ow0;
+    int ra = -1, rb = -1;
+    float16 va = (float16)0.0f, vb = (float16)0.0f;
+    const int full = ow0 + 16 <= Wo, oh1 = min(oh0 + RB, Ho);
+    for (int oh = oh0; oh < oh1; oh++) {
+        int h1;
+        float lh;
+        const int h0 = src_index(oh, H, Ho, sh, &h1, &lh);
+        if (h0 != ra) {
+            if (h0 == rb) va = vb;
+            else va = hlerp(xp + h0 * W, w0, w1, lw);
+            ra = h0;
+        }
 #if MODE == 0
-    if (lh != 0.0f) {
-        float16 vb = hlerp(xp + h1 * W, w0, w1, lw, fast, base, m0, m1);
-        out = out + lh * (vb - out);
-    }
+        if (h1 != rb) {
+            if (h1 == ra) vb = va;
+            else vb = hlerp(xp + h1 * W, w0, w1, lw);
+            rb = h1;
+        }
+        const float16 out = va + lh * (vb - va);
+#else
+        const float16 out = va;
 #endif
-    __global float *yp = PLANE(y) + oh * Wo + ow0;
-    if (ow0 + 16 <= Wo) {
-        vstore16(out, 0, yp);
-    } else {
-        float o16[16];
-        vstore16(out, 0, o16);
-        for (int j = 0; j < Wo - ow0; j++) yp[j] = o16[j];
+        if (full) {
+            vstore16(out, 0, yp + oh * Wo);
+        } else {
+            float o16[16];
+            vstore16(out, 0, o16);
+            for (int j = 0; j < Wo - ow0; j++) yp[oh * Wo + j] = o16[j];
+        }
     }
 }
 
-/* dx[n,c,ih,iw] = sum over outputs (oh, ow) of weight_h(oh, ih) *
- * weight_w(ow, iw) * dy[n,c,oh,ow]. Overwrites dx. Each work-item gathers 8
- * input columns of one input row. */
-__kernel void resize_bwd(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
-                         const float sw, TARG(dy), TARGW(dx)) {
-    const int iw0 = get_global_id(0) * 8, ih = get_global_id(1), p = get_global_id(2);
-    if (iw0 >= W || ih >= H) return;
+/* Backward, in two separable passes (both gathers, deterministic):
+ *   resize_bwd_h: t[p, ih, q] = sum over output rows o of wh(o, ih) * dy[p, o, q]
+ *   resize_bwd_w: dx[p, ih, iw] = sum over output columns q of ww(q, iw) * t[p, ih, q]
+ * t is a dense (N*C) x H x Wo scratch tensor. */
+
+/* One work-item: 16 columns q of one input row ih (vectorised along q). */
+__kernel void resize_bwd_h(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
+                           const float sw, TARG(dy), __global float *t) {
+    const int q0 = get_global_id(0) * 16, ih = get_global_id(1), p = get_global_id(2);
+    if (q0 >= Wo || ih >= H) return;
     const int n = p / C, c = p - n * C;
-    /* outputs whose i0 is ih - 1 or ih (bilinear) or ih (nearest) */
 #if MODE == 0
     const int ob = first_out_reaching(ih - 1, H, Ho, sh);
 #else
     const int ob = first_out_reaching(ih, H, Ho, sh);
 #endif
     const int oe = first_out_reaching(ih + 1, H, Ho, sh);
-    __global const float *gp = PLANE(dy);
-    __global float *dp = PLANE(dx) + ih * W;
-    const int nw = min(8, W - iw0);
-#if MODE == 0
-    int qb = first_out_reaching(iw0 - 1, W, Wo, sw);
-#else
-    int qb = first_out_reaching(iw0, W, Wo, sw);
-#endif
-    for (int j = 0; j < nw; j++) {
-        const int iw = iw0 + j;
-        const int qe = first_out_reaching(iw + 1, W, Wo, sw);
-        float acc = 0.0f;
-        for (int q = qb; q < qe; q++) {
-            const float wc = weight_of(q, iw, W, Wo, sw);
-            if (wc == 0.0f) continue;
-            float col = 0.0f;
-            for (int o = ob; o < oe; o++) col += weight_of(o, ih, H, Ho, sh) * gp[o * Wo + q];
-            acc += wc * col;
+    __global const float *gp = PLANE(dy) + q0;
+    __global float *tp = t + ((size_t)p * H + ih) * Wo + q0;
+    if (q0 + 16 <= Wo) {
+        float16 acc = (float16)0.0f;
+        for (int o = ob; o < oe; o++) {
+            const float w = weight_of(o, ih, H, Ho, sh);
+            acc += w * vload16(0, gp + o * Wo);
         }
-        dp[iw] = acc;
-        /* the next column's range starts at the first output with i0 >= iw */
-#if MODE == 0
-        qb = first_out_reaching(iw, W, Wo, sw);
-#else
-        qb = qe;
-#endif
+        vstore16(acc, 0, tp);
+    } else {
+        for (int j = 0; j < Wo - q0; j++) {
+            float acc = 0.0f;
+            for (int o = ob; o < oe; o++) acc += weight_of(o, ih, H, Ho, sh) * gp[o * Wo + j];
+            tp[j] = acc;
+        }
     }
 }
 
+/* One work-item: 16 input columns iw0.. of one row ih; each output column q
+ * of the range that reads them scatters into a private accumulator. */
+__kernel void resize_bwd_w(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
+                           const float sw, __global const float *t, TARGW(dx)) {
+    const int iw0 = get_global_id(0) * 16, ih = get_global_id(1), p = get_global_id(2);
+    if (iw0 >= W || ih >= H) return;
+    const int n = p / C, c = p - n * C;
+#if MODE == 0
+    const int qb = first_out_reaching(iw0 - 1, W, Wo, sw);
+#else
+    const int qb = first_out_reaching(iw0, W, Wo, sw);
+#endif
+    const int qe = first_out_reaching(iw0 + 16, W, Wo, sw);
+    __global const float *tp = t + ((size_t)p * H + ih) * Wo;
+    float acc[17];
+    for (int j = 0; j < 17; j++) acc[j] = 0.0f;
+    for (int q = qb; q < qe; q++) {
+        int i1;
+        float l1;
+        const int i0 = src_index(q, W, Wo, sw, &i1, &l1);
+        const float v = tp[q];
+        /* slot 16 collects contributions outside this block */
+        const int a = (uint)(i0 - iw0) < 16u ? i0 - iw0 : 16, b = (uint)(i1 - iw0) < 16u ? i1 - iw0 : 16;
+        acc[a] += (1.0f - l1) * v;
+        acc[b] += l1 * v;
+    }
+    __global float *dp = PLANE(dx) + ih * W + iw0;
+    if (iw0 + 16 <= W) {
+        vstore16(vload16(0, acc), 0, dp);
+    } else {
+        for (int j = 0; j < W - iw0; j++) dp[j] = acc[j];
+    }
+}

@@ -11,7 +11,6 @@
 #define INAS_OPS_ELEM_COMMON_H
 
 #include <limits.h>
-#include <stdlib.h>
 
 #include "ops/op_util.h"
 
@@ -98,7 +97,6 @@ static inline inas_status elem_launch2(inas_ctx *ctx, cl_kernel k, size_t cols, 
     size_t lx = 1, ly = 1;
     while (lx < cols && lx < 16) lx *= 2;
     while (ly < rows && lx * ly < 64) ly *= 2;
-    if (getenv("LX")) { lx = (size_t)atoi(getenv("LX")); ly = (size_t)atoi(getenv("LY")); }
     size_t global[3] = {cols, rows, planes}, local[3] = {lx, ly, 1};
     return op_run(ctx, k, 3, global, local, label);
 }

@@ -17,8 +17,13 @@ static inas_status check_k(inas_ctx *ctx, const char *op, int k, const inas_tens
     return INAS_OK;
 }
 
+/* Rows per work-item (the kernels' -DRB). */
+#define POOL_RB 4
+
+/* cols: blocks of columns; on CPUs one work-item walks all of a row's blocks
+ * (long sequential streams), on GPUs each block is a work-item. */
 static inas_status run_pool(inas_ctx *ctx, cl_kernel k, size_t cols, size_t rows, size_t planes, const char *label) {
-    return elem_launch2(ctx, k, cols, rows, planes, label);
+    return elem_launch2(ctx, k, elem_is_cpu(ctx) ? 1 : cols, (rows + POOL_RB - 1) / POOL_RB, planes, label);
 }
 
 inas_status inas_op_maxpool_fwd(inas_ctx *ctx, int k, const inas_tensor *x, const inas_tensor *y) {
@@ -33,7 +38,7 @@ inas_status inas_op_maxpool_fwd(inas_ctx *ctx, int k, const inas_tensor *x, cons
     st = op_check_shape(ctx, op, "y", y, N, C, Ho, Wo);
     if (st != INAS_OK) return st;
     cl_kernel kern;
-    st = op_kernel(ctx, "pool.cl", "maxpool_fwd", &kern, "-DKS=%d -DOWV=%d", k, owv);
+    st = op_kernel(ctx, "pool.cl", "maxpool_fwd", &kern, "-DKS=%d -DOWV=%d -DRB=%d", k, owv, POOL_RB);
     if (st == INAS_OK)
         st = op_args(ctx, kern, 13, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), ARG4(ax), ARG4(ay));
     if (st == INAS_OK) st = run_pool(ctx, kern, (size_t)(Wo + owv - 1) / owv, (size_t)Ho, (size_t)N * C, op);
@@ -55,7 +60,7 @@ inas_status inas_op_maxpool_bwd(inas_ctx *ctx, int k, const inas_tensor *x, cons
     st = op_check_shape(ctx, op, "dy", dy, N, C, Ho, Wo);
     if (st != INAS_OK) return st;
     cl_kernel kern;
-    st = op_kernel(ctx, "pool.cl", "maxpool_bwd", &kern, "-DKS=%d -DOWV=%d", k, owv);
+    st = op_kernel(ctx, "pool.cl", "maxpool_bwd", &kern, "-DKS=%d -DOWV=%d -DRB=%d", k, owv, POOL_RB);
     if (st == INAS_OK)
         st = op_args(ctx, kern, 17, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), ARG4(ax), ARG4(ag),
                      ARG4(ad));
@@ -88,7 +93,7 @@ inas_status inas_op_avgpool2_fwd(inas_ctx *ctx, const inas_avgpool_opts *opts, c
     if (st != INAS_OK) return st;
     int C = x->shape[1], H = x->shape[2], W = x->shape[3], Ho = y->shape[2], Wo = y->shape[3];
     cl_kernel kern;
-    st = op_kernel(ctx, "pool.cl", "avgpool2_fwd", &kern, "%s", "");
+    st = op_kernel(ctx, "pool.cl", "avgpool2_fwd", &kern, "-DRB=%d", POOL_RB);
     if (st == INAS_OK)
         st = op_args(ctx, kern, 13, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), ARG4(ax), ARG4(ay));
     if (st == INAS_OK) st = run_pool(ctx, kern, (size_t)(Wo + 7) / 8, (size_t)Ho, (size_t)x->shape[0] * C, op);
@@ -103,7 +108,7 @@ inas_status inas_op_avgpool2_bwd(inas_ctx *ctx, const inas_avgpool_opts *opts, c
     if (st != INAS_OK) return st;
     int C = dx->shape[1], H = dx->shape[2], W = dx->shape[3], Ho = dy->shape[2], Wo = dy->shape[3];
     cl_kernel kern;
-    st = op_kernel(ctx, "pool.cl", "avgpool2_bwd", &kern, "%s", "");
+    st = op_kernel(ctx, "pool.cl", "avgpool2_bwd", &kern, "-DRB=%d", POOL_RB);
     if (st == INAS_OK)
         st = op_args(ctx, kern, 13, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), ARG4(ag), ARG4(ad));
     if (st == INAS_OK) st = run_pool(ctx, kern, (size_t)(W + 15) / 16, (size_t)H, (size_t)dx->shape[0] * C, op);

@@ -3,6 +3,9 @@
 
 #include "ops/elem_common.h"
 
+/* output rows per work-item of the forward */
+#define RESIZE_RB 8
+
 #define ARG4(a) OP_ARG((a).buf), OP_ARG((a).off), OP_ARG((a).sn), OP_ARG((a).sc)
 
 float inas_resize_scale(inas_resize_mode mode, int align_corners, int in, int out) {
@@ -30,16 +33,40 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
     int C = x->shape[1], H = x->shape[2], W = x->shape[3], Ho = y->shape[2], Wo = y->shape[3];
     int align = mode == INAS_RESIZE_BILINEAR && align_corners ? 1 : 0;
     float sh = inas_resize_scale(mode, align, H, Ho), sw = inas_resize_scale(mode, align, W, Wo);
+    const char *opts = "-DMODE=%d -DALIGN=%d -DRB=%d";
     cl_kernel k;
-    st = op_kernel(ctx, "resize.cl", bwd ? "resize_bwd" : "resize_fwd", &k, "-DMODE=%d -DALIGN=%d", (int)mode, align);
-    if (st == INAS_OK)
-        st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
-                     ARG4(ai), ARG4(ao));
+    if (!bwd) { /* over output pixels: 16 columns x RESIZE_RB rows per work-item */
+        st = op_kernel(ctx, "resize.cl", "resize_fwd", &k, opts, (int)mode, align, RESIZE_RB);
+        if (st == INAS_OK)
+            st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
+                         ARG4(ai), ARG4(ao));
+        if (st == INAS_OK)
+            st = elem_launch2(ctx, k, (size_t)(Wo + 15) / 16, (size_t)(Ho + RESIZE_RB - 1) / RESIZE_RB,
+                              (size_t)x->shape[0] * C, op);
+        return st;
+    }
+    /* backward: two separable gathers through a pooled (N*C) x H x Wo scratch */
+    size_t planes = (size_t)x->shape[0] * C;
+    if (planes * (size_t)H * (size_t)Wo > (size_t)INT_MAX)
+        return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "scratch of %zux%dx%d is too large", planes, H, Wo);
+    int dims[3] = {(int)planes, H, Wo};
+    inas_tensor tmp;
+    st = inas_tensor_alloc_nd(ctx, &tmp, 3, dims);
     if (st != INAS_OK) return st;
-    if (!bwd) /* over output pixels, 16 columns per work-item */
-        return elem_launch2(ctx, k, (size_t)(Wo + 15) / 16, (size_t)Ho, (size_t)x->shape[0] * C, op);
-    /* backward: over input pixels, 8 columns per work-item */
-    return elem_launch2(ctx, k, (size_t)(W + 7) / 8, (size_t)H, (size_t)x->shape[0] * C, op);
+    cl_kernel kh, kw;
+    st = op_kernel(ctx, "resize.cl", "resize_bwd_h", &kh, opts, (int)mode, align, RESIZE_RB);
+    if (st == INAS_OK) st = op_kernel(ctx, "resize.cl", "resize_bwd_w", &kw, opts, (int)mode, align, RESIZE_RB);
+    if (st == INAS_OK)
+        st = op_args(ctx, kh, 12, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
+                     ARG4(ai), OP_ARG(tmp.buf));
+    if (st == INAS_OK)
+        st = op_args(ctx, kw, 12, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
+                     OP_ARG(tmp.buf), ARG4(ao));
+    if (st == INAS_OK) st = elem_launch2(ctx, kh, (size_t)(Wo + 15) / 16, (size_t)H, planes, op);
+    if (st == INAS_OK) st = elem_launch2(ctx, kw, (size_t)(W + 15) / 16, (size_t)H, planes, op);
+    /* the queue is in order: later users of the pooled buffer run after these kernels */
+    inas_tensor_free(ctx, &tmp);
+    return st;
 }
 
 inas_status inas_op_resize_fwd(inas_ctx *ctx, inas_resize_mode mode, int align_corners, const inas_tensor *x,
