@@ -249,3 +249,119 @@ __kernel void resize_bwd_w(const int H, const int W, const int Ho, const int Wo,
         for (int j = 0; j < W - iw0; j++) dp[j] = acc[j];
     }
 }
+
+/* Forward for CPUs: one work-item (work-group of 1) makes RB whole output rows
+ * of one plane. Column indices and weights (cidx: 2 x Wp ints, cbuf: lw) are
+ * computed once into local memory, horizontally interpolated input rows are
+ * cached in two local rows (cbuf + Wp, cbuf + 2*Wp) and reused while output
+ * rows read the same input rows, so each output row is one vector lerp of two
+ * cached rows written as a sequential stream. Wp = Wo rounded up to 16. */
+__kernel void resize_fwd_rows(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
+                              const float sw, TARG(x), TARGW(y), __local int *cidx, __local float *cbuf) {
+    const int oh0 = get_global_id(1) * RB, p = get_global_id(2);
+    if (oh0 >= Ho) return;
+    const int n = p / C, c = p - n * C, Wp = (Wo + 15) & ~15, nb = Wp / 16;
+    __local int *ci0 = cidx, *ci1 = cidx + Wp;
+    __local float *clw = cbuf;
+    __local float *ra = cbuf + Wp, *rb = cbuf + 2 * Wp;
+    for (int b = 0; b < nb; b++) {
+        int16 w1;
+        float16 lw;
+        const int16 ow =
+            min((int16)(b * 16) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
+        vstore16(src_index16(ow, W, Wo, sw, &w1, &lw), 0, ci0 + b * 16);
+        vstore16(w1, 0, ci1 + b * 16);
+        vstore16(lw, 0, clw + b * 16);
+    }
+    __global const float *xp = PLANE(x);
+    __global float *yp = PLANE(y);
+    int ia = -1, ib = -1;
+    for (int oh = oh0; oh < min(oh0 + RB, Ho); oh++) {
+        int h1;
+        float lh;
+        const int h0 = src_index(oh, H, Ho, sh, &h1, &lh);
+#if MODE == 0
+        const int need_b = lh != 0.0f;
+#else
+        const int need_b = 0;
+#endif
+        if (h0 != ia) {
+            if (h0 == ib) { /* swap the cached rows */
+                __local float *t = ra;
+                ra = rb;
+                rb = t;
+                ib = ia;
+            } else {
+                __global const float *row = xp + h0 * W;
+                for (int b = 0; b < nb; b++)
+                    vstore16(hlerp(row, vload16(b, ci0), vload16(b, ci1), vload16(b, clw)), b, ra);
+            }
+            ia = h0;
+        }
+        if (need_b && h1 != ib) {
+            __global const float *row = xp + h1 * W;
+            for (int b = 0; b < nb; b++) vstore16(hlerp(row, vload16(b, ci0), vload16(b, ci1), vload16(b, clw)), b, rb);
+            ib = h1;
+        }
+        __global float *yr = yp + oh * Wo;
+        const int full = Wo / 16;
+        for (int b = 0; b < full; b++) {
+            float16 a = vload16(b, ra);
+            vstore16(need_b ? a + lh * (vload16(b, rb) - a) : a, b, yr);
+        }
+        for (int j = full * 16; j < Wo; j++) yr[j] = need_b ? ra[j] + lh * (rb[j] - ra[j]) : ra[j];
+    }
+}
+
+/* Backward for CPUs: one work-item (work-group of 1) makes RB whole rows of
+ * dx of one plane: t = sum over output rows o of wh(o, ih) * dy[o, :] (vector
+ * row sums into local memory), then each output column q adds its two
+ * weighted contributions into a local accumulator row (column tables ci0,
+ * ci1, clw computed once per work-item), which is stored as a stream.
+ * Local: cidx 2 x Wp ints, cbuf: clw (Wp) + t (Wp) + acc (W + 16) floats. */
+__kernel void resize_bwd_rows(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
+                              const float sw, TARG(dy), TARGW(dx), __local int *cidx, __local float *cbuf) {
+    const int ih0 = get_global_id(1) * RB, p = get_global_id(2);
+    if (ih0 >= H) return;
+    const int n = p / C, c = p - n * C, Wp = (Wo + 15) & ~15, nb = Wp / 16;
+    __local int *ci0 = cidx, *ci1 = cidx + Wp;
+    __local float *clw = cbuf, *t = cbuf + Wp, *acc = cbuf + 2 * Wp;
+    for (int b = 0; b < nb; b++) {
+        int16 w1;
+        float16 lw;
+        const int16 q =
+            min((int16)(b * 16) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
+        vstore16(src_index16(q, W, Wo, sw, &w1, &lw), 0, ci0 + b * 16);
+        vstore16(w1, 0, ci1 + b * 16);
+        vstore16(lw, 0, clw + b * 16);
+    }
+    __global const float *gp = PLANE(dy);
+    __global float *dp = PLANE(dx);
+    const int fullq = Wo / 16;
+    for (int ih = ih0; ih < min(ih0 + RB, H); ih++) {
+#if MODE == 0
+        const int ob = first_out_reaching(ih - 1, H, Ho, sh);
+#else
+        const int ob = first_out_reaching(ih, H, Ho, sh);
+#endif
+        const int oe = first_out_reaching(ih + 1, H, Ho, sh);
+        for (int b = 0; b < nb; b++) vstore16((float16)0.0f, b, t);
+        for (int o = ob; o < oe; o++) {
+            const float w = weight_of(o, ih, H, Ho, sh);
+            if (w == 0.0f) continue;
+            __global const float *row = gp + o * Wo;
+            for (int b = 0; b < fullq; b++) vstore16(vload16(b, t) + w * vload16(b, row), b, t);
+            for (int j = fullq * 16; j < Wo; j++) t[j] += w * row[j];
+        }
+        for (int j = 0; j < W; j++) acc[j] = 0.0f;
+        for (int q = 0; q < Wo; q++) {
+            const float v = t[q], l1 = clw[q];
+            acc[ci0[q]] += v - l1 * v;
+            acc[ci1[q]] += l1 * v;
+        }
+        __global float *dr = dp + ih * W;
+        const int fullw = W / 16;
+        for (int b = 0; b < fullw; b++) vstore16(vload16(b, acc), b, dr);
+        for (int j = fullw * 16; j < W; j++) dr[j] = acc[j];
+    }
+}

@@ -646,6 +646,102 @@ Test(elem, resize_bilinear_and_nearest_any_size_gradcheck) {
             }
 }
 
+/* The generic (GPU-oriented) kernels, forced on this device: plane
+ * reductions with work-group trees, pools with one column block per
+ * work-item, resize forward over 16-column tiles and the two-pass backward. */
+Test(elem, generic_kernels_on_any_device) {
+    cr_assert_eq(setenv("INAS_ELEM_GENERIC", "1", 1), 0);
+    resize_case(0, 1, 2, 3, 7, 5, 14, 10, 1, 1);
+    resize_case(0, 0, 1, 2, 13, 11, 5, 4, 0, 0);
+    resize_case(1, 0, 1, 2, 7, 5, 10, 13, 0, 0);
+    resize_case(0, 1, 1, 1, 20, 20, 320, 320, 0, 0);
+    pool_case(0, 2, 1, 3, 37, 35, 1, 0);
+    pool_case(0, 4, 1, 2, 9, 11, 0, 1);
+    pool_case(1, 1, 2, 2, 5, 7, 1, 1);
+    pool_case(1, 0, 3, 5, 9, 17, 0, 0);
+    /* se_mul backward and the global average pool with LS=64 work-group sums */
+    const int N = 2, C = 3, H = 13, W = 11, hw = H * W;
+    dt x, s, dy, dx, ds, y;
+    dt_make(&x, N, C, H, W, 1);
+    dt_make(&s, N, C, 1, 1, 0);
+    dt_make(&dy, N, C, H, W, 0);
+    dt_make(&dx, N, C, H, W, 1);
+    dt_make(&ds, N, C, 1, 1, 1);
+    dt_make(&y, N, C, 1, 1, 0);
+    size_t n = dt_numel(&x), nc = (size_t)N * C;
+    float *hx = rnd(n, 5, -1, 1), *hs = rnd(nc, 6, 0, 1), *hr = rnd(n, 7, -1, 1);
+    dt_put(&x, hx);
+    dt_put(&s, hs);
+    dt_put(&dy, hr);
+    double *wdx = malloc(n * sizeof *wdx), *wds = calloc(nc, sizeof *wds), *wy = calloc(nc, sizeof *wy);
+    for (size_t p = 0; p < nc; p++)
+        for (int i = 0; i < hw; i++) {
+            wdx[p * hw + i] = (double)hr[p * hw + i] * hs[p];
+            wds[p] += (double)hr[p * hw + i] * hx[p * hw + i];
+            wy[p] += hx[p * hw + i] / (double)hw;
+        }
+    cr_assert_eq(inas_op_se_mul_bwd(ctx, &x.t, &s.t, &dy.t, &dx.t, &ds.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    cr_assert_eq(inas_op_gap_fwd(ctx, &x.t, &y.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    float *gdx = dt_get(&dx), *gds = dt_get(&ds), *gy = dt_get(&y);
+    tu_assert_close(gdx, wdx, n, 1e-6, 1e-6, "generic se_mul bwd dx");
+    tu_assert_close(gds, wds, nc, 1e-5, 1e-4, "generic se_mul bwd ds");
+    tu_assert_close(gy, wy, nc, 1e-6, 1e-5, "generic gap fwd");
+    dt_check_outside(&dx, "generic se_mul bwd dx");
+    dt_check_outside(&ds, "generic se_mul bwd ds");
+    free(gdx);
+    free(gds);
+    free(gy);
+    free(hx);
+    free(hs);
+    free(hr);
+    free(wdx);
+    free(wds);
+    free(wy);
+    dt_free(&x);
+    dt_free(&s);
+    dt_free(&dy);
+    dt_free(&dx);
+    dt_free(&ds);
+    dt_free(&y);
+}
+
+/* Pointwise kernels with the generic float4 vectors: silu and a 3-way mean on views. */
+Test(elem, generic_pointwise_kernels) {
+    cr_assert_eq(setenv("INAS_ELEM_GENERIC", "1", 1), 0);
+    const int *sh = shapes[1];
+    dt a, b, c, o;
+    dt_make(&a, sh[0], sh[1], sh[2], sh[3], 1);
+    dt_make(&b, sh[0], sh[1], sh[2], sh[3], 0);
+    dt_make(&c, sh[0], sh[1], sh[2], sh[3], 1);
+    dt_make(&o, sh[0], sh[1], sh[2], sh[3], 1);
+    size_t n = dt_numel(&a);
+    float *ha = rnd(n, 1, -4, 4), *hb = rnd(n, 2, -4, 4), *hc = rnd(n, 3, -4, 4);
+    dt_put(&a, ha);
+    dt_put(&b, hb);
+    dt_put(&c, hc);
+    double *want = malloc(n * sizeof *want);
+    const inas_tensor *xs[3] = {&a.t, &b.t, &c.t};
+    cr_assert_eq(inas_op_mean(ctx, xs, 3, &o.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    for (size_t i = 0; i < n; i++) want[i] = ((double)ha[i] + hb[i] + hc[i]) / 3;
+    float *got = dt_get(&o);
+    tu_assert_close(got, want, n, 1e-6, 1e-5, "generic mean3");
+    dt_check_outside(&o, "generic mean3");
+    free(got);
+    cr_assert_eq(inas_op_act_fwd(ctx, INAS_ACT_SILU, &a.t, &o.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    for (size_t i = 0; i < n; i++) want[i] = ref_act(INAS_ACT_SILU, ha[i]);
+    got = dt_get(&o);
+    tu_assert_close(got, want, n, 2e-6, 2e-5, "generic silu");
+    free(got);
+    free(ha);
+    free(hb);
+    free(hc);
+    free(want);
+    dt_free(&a);
+    dt_free(&b);
+    dt_free(&c);
+    dt_free(&o);
+}
+
 /* ---- bad input ------------------------------------------------------------------------ */
 
 static void assert_msg(inas_status got, inas_status want, const char *op, const char *shape) {

@@ -11,6 +11,7 @@
 #define INAS_OPS_ELEM_COMMON_H
 
 #include <limits.h>
+#include <stdlib.h>
 
 #include "ops/op_util.h"
 
@@ -73,9 +74,16 @@ static inline elem_geom elem_geom_of(const inas_tensor *const *ts, int nt, elem_
     return g;
 }
 
-/* Whether the kernels should use CPU-friendly patterns (contiguous chunks per
- * work-item) rather than GPU-friendly interleaving. */
-static inline int elem_is_cpu(inas_ctx *ctx) { return inas_ctx_device(ctx)->type == INAS_DEVICE_CPU; }
+/* Whether the kernels should use CPU-friendly patterns (whole rows or
+ * contiguous chunks per work-item, wide vectors) rather than the generic
+ * GPU-friendly ones (many small interleaved work-items). The environment
+ * variable INAS_ELEM_GENERIC=1 forces the generic kernels on any device: the
+ * tests use it to check those paths on a CPU. */
+static inline int elem_is_cpu(inas_ctx *ctx) {
+    const char *g = getenv("INAS_ELEM_GENERIC");
+    if (g && g[0] == '1') return 0;
+    return inas_ctx_device(ctx)->type == INAS_DEVICE_CPU;
+}
 
 /* Floats per vector in pointwise kernels: wide on CPUs (AVX-512 lanes), float4
  * elsewhere (coalesced loads on GPUs). */

@@ -35,6 +35,19 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
     float sh = inas_resize_scale(mode, align, H, Ho), sw = inas_resize_scale(mode, align, W, Wo);
     const char *opts = "-DMODE=%d -DALIGN=%d -DRB=%d";
     cl_kernel k;
+    if (!bwd && elem_is_cpu(ctx)) { /* whole rows per work-item, local row caches */
+        size_t wp = (size_t)(Wo + 15) / 16 * 16;
+        st = op_kernel(ctx, "resize.cl", "resize_fwd_rows", &k, opts, (int)mode, align, RESIZE_RB);
+        if (st == INAS_OK)
+            st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
+                         ARG4(ai), ARG4(ao));
+        if (st == INAS_OK) st = inas_kernel_arg(ctx, k, 15, 2 * wp * sizeof(cl_int), NULL);
+        if (st == INAS_OK) st = inas_kernel_arg(ctx, k, 16, 3 * wp * sizeof(cl_float), NULL);
+        size_t global[3] = {1, (size_t)(Ho + RESIZE_RB - 1) / RESIZE_RB, (size_t)x->shape[0] * C};
+        size_t local[3] = {1, 1, 1};
+        if (st == INAS_OK) st = op_run(ctx, k, 3, global, local, op);
+        return st;
+    }
     if (!bwd) { /* over output pixels: 16 columns x RESIZE_RB rows per work-item */
         st = op_kernel(ctx, "resize.cl", "resize_fwd", &k, opts, (int)mode, align, RESIZE_RB);
         if (st == INAS_OK)
@@ -45,7 +58,20 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
                               (size_t)x->shape[0] * C, op);
         return st;
     }
-    /* backward: two separable gathers through a pooled (N*C) x H x Wo scratch */
+    if (elem_is_cpu(ctx)) { /* whole dx rows per work-item, local row buffers */
+        size_t wp = (size_t)(Wo + 15) / 16 * 16;
+        st = op_kernel(ctx, "resize.cl", "resize_bwd_rows", &k, opts, (int)mode, align, RESIZE_RB);
+        if (st == INAS_OK)
+            st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
+                         ARG4(ai), ARG4(ao));
+        if (st == INAS_OK) st = inas_kernel_arg(ctx, k, 15, 2 * wp * sizeof(cl_int), NULL);
+        if (st == INAS_OK) st = inas_kernel_arg(ctx, k, 16, (2 * wp + (size_t)W + 16) * sizeof(cl_float), NULL);
+        size_t global[3] = {1, (size_t)(H + RESIZE_RB - 1) / RESIZE_RB, (size_t)x->shape[0] * C};
+        size_t local[3] = {1, 1, 1};
+        if (st == INAS_OK) st = op_run(ctx, k, 3, global, local, op);
+        return st;
+    }
+    /* backward elsewhere: two separable gathers through a pooled (N*C) x H x Wo scratch */
     size_t planes = (size_t)x->shape[0] * C;
     if (planes * (size_t)H * (size_t)Wo > (size_t)INT_MAX)
         return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "scratch of %zux%dx%d is too large", planes, H, Wo);

@@ -14,9 +14,12 @@
  * (and for scale_factor=f when out = in*f, f a power of two or any f with
  * recompute_scale_factor=True).
  * Tensors are NCHW float32 with dense H x W planes; batch and channel strides
- * are free (channel views work). The backward gathers (each input pixel sums
- * the gradients of the outputs that read it): deterministic, no atomics, and
- * it OVERWRITES dx. */
+ * are free (channel views work). The backward is separable and
+ * deterministic (no atomics; OpenCL 1.2 has no float atomics): first the
+ * output rows are summed into each input row with their row weights, then the
+ * columns are distributed over input columns inside one work-item (CPUs: a
+ * work-item owns whole rows of dx; elsewhere two gather kernels through a
+ * pooled N*C x H x Wo scratch). It OVERWRITES dx. */
 #ifndef INAS_OPS_RESIZE_H
 #define INAS_OPS_RESIZE_H
 
