@@ -18,7 +18,7 @@ static inas_status check_k(inas_ctx *ctx, const char *op, int k, const inas_tens
 }
 
 /* Rows per work-item (the kernels' -DRB). */
-#define POOL_RB 4
+#define POOL_RB 8
 
 /* cols: blocks of columns; on CPUs one work-item walks all of a row's blocks
  * (long sequential streams), on GPUs each block is a work-item. */
