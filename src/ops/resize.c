@@ -35,8 +35,12 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
     float sh = inas_resize_scale(mode, align, H, Ho), sw = inas_resize_scale(mode, align, W, Wo);
     const char *opts = "-DMODE=%d -DALIGN=%d -DRB=%d";
     cl_kernel k;
-    if (!bwd && elem_is_cpu(ctx)) { /* whole rows per work-item, local row caches */
-        size_t wp = (size_t)(Wo + 15) / 16 * 16;
+    /* CPU kernels keep column tables and rows in local memory: 5 rows of Wp
+     * floats forward, 4 rows + W backward (Wp = Wo rounded up to 16) */
+    size_t wp = (size_t)(Wo + 15) / 16 * 16;
+    size_t local_need = (bwd ? 4 * wp + (size_t)W + 16 : 5 * wp) * sizeof(float);
+    int rows_kernel = elem_is_cpu(ctx) && local_need <= inas_ctx_device(ctx)->local_mem;
+    if (!bwd && rows_kernel) { /* whole rows per work-item, local row caches */
         st = op_kernel(ctx, "resize.cl", "resize_fwd_rows", &k, opts, (int)mode, align, RESIZE_RB);
         if (st == INAS_OK)
             st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
@@ -58,8 +62,7 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
                               (size_t)x->shape[0] * C, op);
         return st;
     }
-    if (elem_is_cpu(ctx)) { /* whole dx rows per work-item, local row buffers */
-        size_t wp = (size_t)(Wo + 15) / 16 * 16;
+    if (rows_kernel) { /* whole dx rows per work-item, local row buffers */
         st = op_kernel(ctx, "resize.cl", "resize_bwd_rows", &k, opts, (int)mode, align, RESIZE_RB);
         if (st == INAS_OK)
             st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
