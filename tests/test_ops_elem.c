@@ -243,6 +243,24 @@ Test(elem, add_accumulate_scale) {
     }
 }
 
+typedef struct mean_fd {
+    int k, j;
+    size_t n;
+    const double *const *xs;
+    const double *r;
+} mean_fd;
+/* sum(mean(x_0..x_{k-1}) * R) as a function of x_j */
+static double mean_loss(const double *xj, size_t len, void *u) {
+    mean_fd *f = u;
+    double acc = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        double m = 0;
+        for (int t = 0; t < f->k; t++) m += t == f->j ? xj[i] : f->xs[t][i];
+        acc += m / f->k * f->r[i];
+    }
+    return acc;
+}
+
 Test(elem, mean_and_backward_any_k) {
     static const int ks[] = {1, 2, 3, 5, 8, 11};
     const int *sh = shapes[1];
@@ -285,6 +303,21 @@ Test(elem, mean_and_backward_any_k) {
             tu_assert_close(got, want, n, 1e-6, 1e-5, what);
             dt_check_outside(&dxs[j], what);
             free(got);
+        }
+        if (k == 3) { /* finite differences of the reference loss against the (written) device gradient */
+            cr_assert_eq(inas_op_mean_bwd(ctx, &dy.t, k, dxp, 0), INAS_OK);
+            double *xd[3], *r = dbl(hg, n), *fd = malloc(n * sizeof *fd);
+            for (int j = 0; j < 3; j++) xd[j] = dbl(hx[j], n);
+            for (int j = 0; j < 3; j++) {
+                mean_fd f = {3, j, n, (const double *const *)xd, r};
+                tu_fd_grad(mean_loss, &f, xd[j], n, 1e-3, fd);
+                got = dt_get(&dxs[j]);
+                tu_assert_close(got, fd, n, 1e-5, 1e-3, "mean_bwd gradcheck");
+                free(got);
+            }
+            for (int j = 0; j < 3; j++) free(xd[j]);
+            free(r);
+            free(fd);
         }
         free(hg);
         free(want);
