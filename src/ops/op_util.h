@@ -16,15 +16,6 @@
 
 #include "runtime/internal.h"
 
-/* Activation codes shared with cl/common.cl (-DACT=n and kernel arguments). */
-typedef enum inas_act {
-    INAS_ACT_NONE = 0,
-    INAS_ACT_RELU = 1,
-    INAS_ACT_RELU6 = 2,
-    INAS_ACT_SILU = 3,
-    INAS_ACT_SIGMOID = 4,
-    INAS_ACT_HARDSIGMOID = 5
-} inas_act;
 
 /* Kernel `kernel` of embedded file `file` built with printf-style options. */
 inas_status op_kernel(inas_ctx *ctx, const char *file, const char *kernel, cl_kernel *out, const char *opts_fmt, ...)
