@@ -55,31 +55,6 @@
 #error "S must be 1 or 2"
 #endif
 
-/* Lanes l with lo <= x0 + l*S < hi read p[l*S], the others are 0. idx0 is the
- * element index of p[0] relative to the tensor's first element and nelem the
- * tensor's span (last element + 1): when the whole vector lies in the span it is loaded and masked, otherwise lane by lane. */
-inline VEC mload(const global float *p, int x0, int lo, int hi, int idx0, int nelem) {
-    IVEC xi = IOTA * S + x0;
-    IVEC m = (xi >= lo) & (xi < hi);
-    if (idx0 >= 0 && idx0 + LOADW <= nelem) return select((VEC)(0.0f), LOADX(p), m);
-    float t[VW];
-    for (int l = 0; l < VW; l++) {
-        int xl = x0 + l * S;
-        t[l] = (xl >= lo && xl < hi) ? p[l * S] : 0.0f;
-    }
-    return VLOAD(0, t);
-}
-
-/* The same with unit step (p[0], p[1], ..., p[VW-1]). */
-inline VEC mload1(const global float *p, int x0, int lo, int hi, int idx0, int nelem) {
-    IVEC xi = IOTA + x0;
-    IVEC m = (xi >= lo) & (xi < hi);
-    if (idx0 >= 0 && idx0 + VW <= nelem) return select((VEC)(0.0f), VLOAD(0, p), m);
-    float t[VW];
-    for (int l = 0; l < VW; l++) t[l] = (x0 + l >= lo && x0 + l < hi) ? p[l] : 0.0f;
-    return VLOAD(0, t);
-}
-
 inline VEC act_vec(VEC v, int act) {
     switch (act) {
     case ACT_RELU: return fmax(v, (VEC)(0.0f));
@@ -354,7 +329,7 @@ kernel void dw_bwd_weight(const global float *x, int x_off, int x_sn, int x_sc, 
         /* output rows whose input row oh*S-PAD+kh*D is inside the image */
         const int t = kh * D - PAD;
         const int oh_lo = t >= 0 ? 0 : (-t + S - 1) / S;
-        const int oh_hi = min(Ho, (H - 1 - t) / S + 1);
+        const int oh_hi = H - 1 - t < 0 ? 0 : min(Ho, (H - 1 - t) / S + 1);
         for (int oh = oh_lo; oh < oh_hi; oh++) {
             const int ih = oh * S + t;
             const global float *rp = xp + ih * x_sh;
@@ -365,12 +340,23 @@ kernel void dw_bwd_weight(const global float *x, int x_off, int x_sn, int x_sc, 
                     const VEC g = VLOAD(0, dp + ow0);
 #pragma unroll
                     for (int kw = 0; kw < K; kw++) acc[kw] = fma(g, LOADX(rp + xs + kw * D), acc[kw]);
-                } else {
-                    const VEC g = mload1(dp + ow0, ow0, 0, Wo, dyidx + oh * dy_sh + ow0, dy_elems);
-                    const int ridx = xidx + ih * x_sh + xs;
+                } else if (xidx + ih * x_sh + xs >= 0 && xidx + ih * x_sh + xs + (K - 1) * D + LOADW <= x_elems &&
+                           dyidx + oh * dy_sh + ow0 + VW <= dy_elems) {
+                    /* border segment: masked vectors inside the spans */
+                    const VEC g = select((VEC)(0.0f), VLOAD(0, dp + ow0), IOTA + ow0 < Wo);
 #pragma unroll
-                    for (int kw = 0; kw < K; kw++)
-                        acc[kw] = fma(g, mload(rp + xs + kw * D, xs + kw * D, 0, W, ridx + kw * D, x_elems), acc[kw]);
+                    for (int kw = 0; kw < K; kw++) {
+                        const IVEC xi = IOTA * S + (xs + kw * D);
+                        acc[kw] = fma(g, select((VEC)(0.0f), LOADX(rp + xs + kw * D), (xi >= 0) & (xi < W)), acc[kw]);
+                    }
+                } else {
+                    /* scalar, at the ends of the spans: lane by lane into lane 0 */
+                    for (int ow = ow0; ow < min(ow0 + VW, Wo); ow++)
+#pragma unroll
+                        for (int kw = 0; kw < K; kw++) {
+                            const int iw = ow * S - PAD + kw * D;
+                            if (iw >= 0 && iw < W) acc[kw].s0 = fma(dp[ow], rp[iw], acc[kw].s0);
+                        }
                 }
             }
         }

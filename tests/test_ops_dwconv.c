@@ -167,8 +167,8 @@ static void check_case(const dw_case *cs) {
 }
 
 static void check_kernel(int k) {
-    /* odd shapes; views and crops alternate; widths exercise the 4/8/16-wide paths */
-    static const int shapes[][4] = {{1, 7, 13, 11}, {3, 5, 9, 17}, {2, 3, 21, 40}};
+    /* odd shapes; views and crops alternate; all widths >= 8 so one program per (k, s, d) */
+    static const int shapes[][4] = {{1, 7, 13, 15}, {3, 5, 9, 17}, {2, 3, 21, 40}};
     for (int s = 1; s <= 2; s++)
         for (int d = 1; d <= 2; d++)
             for (int i = 0; i < 3; i++) {
