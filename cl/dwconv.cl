@@ -306,69 +306,112 @@ kernel void dw_bwd_data_s2(const global float *dy, int dy_off, int dy_sn, int dy
 
 /* ---- backward-weight ------------------------------------------------------------------ */
 
+/* Rows of taps per backward-weight work-item: KB*K vector accumulators. */
+#ifndef KB
+#define KB ((24 / (K)) < 1 ? 1 : (24 / (K)) > (K) ? (K) : (24 / (K)))
+#endif
+#define NKB (((K) + (KB) - 1) / (KB))
+
+/* One column segment of one plane for kernel rows kh0 .. kh0+KB-1: walks the
+ * input rows, loading the K taps of a row once and using them for every
+ * kernel row (and its output row) of the block. */
+inline __attribute__((always_inline)) void dw_wgrad_seg(const global float *xp, int x_sh, int H, int W,
+                                                        const global float *dyp, int dy_sh, int Ho, int Wo, int ow0,
+                                                        int kh0, VEC acc[KB][K], const int masked) {
+    const int xs = ow0 * S - PAD;
+    IVEC xm[K];
+#pragma unroll
+    for (int kw = 0; kw < K; kw++) {
+        const IVEC xi = IOTA * S + (xs + kw * D);
+        xm[kw] = (xi >= 0) & (xi < W);
+    }
+    const IVEC gm = IOTA + ow0 < Wo;
+    /* input rows used by kernel rows kh0 .. kh0+KB-1 */
+    const int ih_lo = max(0, kh0 * D - PAD);
+    const int ih_hi = min(H - 1, (Ho - 1) * S - PAD + min(kh0 + KB - 1, K - 1) * D);
+    for (int ih = ih_lo; ih <= ih_hi; ih++) {
+        const global float *rp = xp + ih * x_sh + xs;
+        VEC xt[K];
+#pragma unroll
+        for (int kw = 0; kw < K; kw++) {
+            xt[kw] = LOADX(rp + kw * D);
+            if (masked) xt[kw] = select((VEC)(0.0f), xt[kw], xm[kw]);
+        }
+#pragma unroll
+        for (int j = 0; j < KB; j++) {
+            const int t = ih + PAD - (kh0 + j) * D;
+            if (kh0 + j >= K || t < 0 || t % S != 0 || t / S >= Ho) continue;
+            VEC g = VLOAD(0, dyp + (t / S) * dy_sh + ow0);
+            if (masked) g = select((VEC)(0.0f), g, gm);
+#pragma unroll
+            for (int kw = 0; kw < K; kw++) acc[j][kw] = fma(g, xt[kw], acc[j][kw]);
+        }
+    }
+}
+
 /* dW[c][kh][kw] (+)= sum over n in the chunk, oh, ow of
- * dY[n,c,oh,ow] * X[n,c,oh*S-PAD+kh*D, ow*S-PAD+kw*D]. Dimension 0: kh,
- * dimension 1: c, dimension 2: chunk of batch items [chunk*n_per, ...).
- * nchunk == 1: accumulates into the weight-gradient window (dw, w_off,
- * w_sc, w_sh); otherwise writes part[(chunk*C + c)*K*K + kh*K + kw]. */
+ * dY[n,c,oh,ow] * X[n,c,oh*S-PAD+kh*D, ow*S-PAD+kw*D]. Dimension 0: block of
+ * KB kernel rows, dimension 1: c, dimension 2: chunk of batch items
+ * [chunk*n_per, ...). nchunk == 1: accumulates into the weight-gradient
+ * window (dw, w_off, w_sc, w_sh); otherwise writes
+ * part[(chunk*C + c)*K*K + kh*K + kw]. x_elems, dy_elems: spans (see dw_fwd). */
 kernel void dw_bwd_weight(const global float *x, int x_off, int x_sn, int x_sc, int x_sh, int x_elems,
                           const global float *dy, int dy_off, int dy_sn, int dy_sc, int dy_sh, int dy_elems,
                           global float *dw, int w_off, int w_sc, int w_sh, global float *part,
                           int N, int C, int H, int W, int Ho, int Wo, int nchunk, int n_per) {
-    const int kh = get_global_id(0), c = get_global_id(1), chunk = get_global_id(2);
-    if (kh >= K || c >= C || chunk >= nchunk) return;
-    VEC acc[K];
+    const int kb = get_global_id(0), c = get_global_id(1), chunk = get_global_id(2);
+    if (kb >= NKB || c >= C || chunk >= nchunk) return;
+    const int kh0 = kb * KB;
+    VEC acc[KB][K];
 #pragma unroll
-    for (int kw = 0; kw < K; kw++) acc[kw] = (VEC)(0.0f);
+    for (int j = 0; j < KB; j++)
+#pragma unroll
+        for (int kw = 0; kw < K; kw++) acc[j][kw] = (VEC)(0.0f);
     const int n_end = min(N, (chunk + 1) * n_per);
     for (int n = chunk * n_per; n < n_end; n++) {
         const int xidx = n * x_sn + c * x_sc;
         const int dyidx = n * dy_sn + c * dy_sc;
         const global float *xp = x + x_off + xidx;
         const global float *dyp = dy + dy_off + dyidx;
-        /* output rows whose input row oh*S-PAD+kh*D is inside the image */
-        const int t = kh * D - PAD;
-        const int oh_lo = t >= 0 ? 0 : (-t + S - 1) / S;
-        const int oh_hi = H - 1 - t < 0 ? 0 : min(Ho, (H - 1 - t) / S + 1);
-        for (int oh = oh_lo; oh < oh_hi; oh++) {
-            const int ih = oh * S + t;
-            const global float *rp = xp + ih * x_sh;
-            const global float *dp = dyp + oh * dy_sh;
-            for (int ow0 = 0; ow0 < Wo; ow0 += VW) {
-                const int xs = ow0 * S - PAD;
-                if (xs >= 0 && xs + (K - 1) * D + LOADW <= W && ow0 + VW <= Wo) {
-                    const VEC g = VLOAD(0, dp + ow0);
+        for (int ow0 = 0; ow0 < Wo; ow0 += VW) {
+            const int xs = ow0 * S - PAD;
+            if (xs >= 0 && xs + (K - 1) * D + LOADW <= W && ow0 + VW <= Wo) {
+                dw_wgrad_seg(xp, x_sh, H, W, dyp, dy_sh, Ho, Wo, ow0, kh0, acc, 0);
+            } else if (xidx + xs >= 0 && xidx + (H - 1) * x_sh + xs + (K - 1) * D + LOADW <= x_elems &&
+                       dyidx + (Ho - 1) * dy_sh + ow0 + VW <= dy_elems) {
+                dw_wgrad_seg(xp, x_sh, H, W, dyp, dy_sh, Ho, Wo, ow0, kh0, acc, 1);
+            } else {
+                /* scalar, at the ends of the spans: into lane 0 */
+                for (int oh = 0; oh < Ho; oh++)
+                    for (int ow = ow0; ow < min(ow0 + VW, Wo); ow++) {
+                        const float g = dyp[oh * dy_sh + ow];
 #pragma unroll
-                    for (int kw = 0; kw < K; kw++) acc[kw] = fma(g, LOADX(rp + xs + kw * D), acc[kw]);
-                } else if (xidx + ih * x_sh + xs >= 0 && xidx + ih * x_sh + xs + (K - 1) * D + LOADW <= x_elems &&
-                           dyidx + oh * dy_sh + ow0 + VW <= dy_elems) {
-                    /* border segment: masked vectors inside the spans */
-                    const VEC g = select((VEC)(0.0f), VLOAD(0, dp + ow0), IOTA + ow0 < Wo);
+                        for (int j = 0; j < KB; j++) {
+                            const int ih = oh * S - PAD + (kh0 + j) * D;
+                            if (kh0 + j >= K || ih < 0 || ih >= H) continue;
 #pragma unroll
-                    for (int kw = 0; kw < K; kw++) {
-                        const IVEC xi = IOTA * S + (xs + kw * D);
-                        acc[kw] = fma(g, select((VEC)(0.0f), LOADX(rp + xs + kw * D), (xi >= 0) & (xi < W)), acc[kw]);
-                    }
-                } else {
-                    /* scalar, at the ends of the spans: lane by lane into lane 0 */
-                    for (int ow = ow0; ow < min(ow0 + VW, Wo); ow++)
-#pragma unroll
-                        for (int kw = 0; kw < K; kw++) {
-                            const int iw = ow * S - PAD + kw * D;
-                            if (iw >= 0 && iw < W) acc[kw].s0 = fma(dp[ow], rp[iw], acc[kw].s0);
+                            for (int kw = 0; kw < K; kw++) {
+                                const int iw = ow * S - PAD + kw * D;
+                                if (iw >= 0 && iw < W) acc[j][kw].s0 = fma(g, xp[ih * x_sh + iw], acc[j][kw].s0);
+                            }
                         }
-                }
+                    }
             }
         }
     }
 #pragma unroll
-    for (int kw = 0; kw < K; kw++) {
-        float t[VW];
-        VSTORE(acc[kw], 0, t);
-        float s = 0.0f;
-        for (int l = 0; l < VW; l++) s += t[l];
-        if (nchunk == 1) dw[w_off + c * w_sc + kh * w_sh + kw] += s;
-        else part[((size_t)chunk * C + c) * K * K + kh * K + kw] = s;
+    for (int j = 0; j < KB; j++) {
+        const int kh = kh0 + j;
+        if (kh >= K) continue;
+#pragma unroll
+        for (int kw = 0; kw < K; kw++) {
+            float t[VW];
+            VSTORE(acc[j][kw], 0, t);
+            float s = 0.0f;
+            for (int l = 0; l < VW; l++) s += t[l];
+            if (nchunk == 1) dw[w_off + c * w_sc + kh * w_sh + kw] += s;
+            else part[((size_t)chunk * C + c) * K * K + kh * K + kw] = s;
+        }
     }
 }
 

@@ -266,7 +266,9 @@ inas_status inas_op_dwconv_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const
     if (st != INAS_OK) return st;
     /* chunks of the batch: enough work-items for the device */
     int want = is_cpu(ctx) ? 8 * compute_units(ctx) : 64 * compute_units(ctx);
-    int nchunk = k * C >= want ? 1 : (want + k * C - 1) / (k * C);
+    int kb = 24 / k < 1 ? 1 : 24 / k > k ? k : 24 / k; /* KB of dwconv.cl */
+    int nkb = (k + kb - 1) / kb;
+    int nchunk = nkb * C >= want ? 1 : (want + nkb * C - 1) / (nkb * C);
     if (nchunk > N) nchunk = N;
     int n_per = (N + nchunk - 1) / nchunk;
     nchunk = (N + n_per - 1) / n_per;
@@ -283,10 +285,10 @@ inas_status inas_op_dwconv_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const
                  OP_ARG(xv.span), OP_ARG(dy->buf), OP_ARG(yv.off), OP_ARG(yv.sn), OP_ARG(yv.sc), OP_ARG(yv.sh),
                  OP_ARG(yv.span), OP_ARG(dw->buf), OP_ARG(w_off), OP_ARG(w_sc), OP_ARG(w_sh), OP_ARG(pbuf), OP_ARG(N),
                  OP_ARG(C), OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(nchunk), OP_ARG(n_per));
-    size_t global[3] = {(size_t)k, (size_t)C, (size_t)nchunk};
+    size_t global[3] = {(size_t)nkb, (size_t)C, (size_t)nchunk};
     size_t local[3] = {1, 1, 1};
     if (is_cpu(ctx)) {
-        int lc = k * C * nchunk / (4 * compute_units(ctx) * k);
+        int lc = C * nchunk / (4 * compute_units(ctx));
         local[1] = lc < 1 ? 1 : lc > 8 ? 8 : (size_t)lc;
     }
     if (st == INAS_OK) st = op_run(ctx, kern, 3, global, is_cpu(ctx) ? local : NULL, "dwconv_bwd_weight");
