@@ -2,23 +2,11 @@
 #include "ref_dwconv.h"
 
 #include <math.h>
+
+#include "ref_elem.h"
 #include <stddef.h>
 
 int ref_dw_out(int h, int k, int s, int d) { return (h + 2 * (k / 2) * d - (k - 1) * d - 1) / s + 1; }
-
-double ref_act(double v, int act) {
-    switch (act) {
-    case 1: return v > 0 ? v : 0;
-    case 2: return v < 0 ? 0 : v > 6 ? 6 : v;
-    case 3: return v / (1 + exp(-v));
-    case 4: return 1 / (1 + exp(-v));
-    case 5: {
-        double t = v / 6 + 0.5;
-        return t < 0 ? 0 : t > 1 ? 1 : t;
-    }
-    default: return v;
-    }
-}
 
 void ref_dwconv_fwd(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
                     const double *bias, int act, double *y) {
@@ -36,7 +24,7 @@ void ref_dwconv_fwd(const double *x, int N, int C, int H, int W, const double *w
                             if (ih >= 0 && ih < H && iw >= 0 && iw < W)
                                 acc += w[((size_t)c * k + kh) * k + kw] * xp[(size_t)ih * W + iw];
                         }
-                    yp[(size_t)oh * Wo + ow] = ref_act(acc, act);
+                    yp[(size_t)oh * Wo + ow] = ref_act(act, acc);
                 }
         }
 }

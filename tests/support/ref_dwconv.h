@@ -8,7 +8,6 @@
 /* floor((h + 2p - (k-1)d - 1)/s) + 1 with p = (k/2)*d. */
 int ref_dw_out(int h, int k, int s, int d);
 /* Activation codes of cl/common.cl (0 none .. 5 hardsigmoid). */
-double ref_act(double v, int act);
 /* y[n][c][oh][ow] = act(bias[c] + sum w[c][kh][kw] x[n][c][oh*s-p+kh*d][ow*s-p+kw*d]); bias may be NULL. */
 void ref_dwconv_fwd(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
                     const double *bias, int act, double *y);

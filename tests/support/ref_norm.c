@@ -2,15 +2,9 @@
 #include "ref_norm.h"
 
 #include <math.h>
-#include <stdlib.h>
 
-double ref_act(double z, int act) {
-    switch (act) {
-    case 1: return z > 0 ? z : 0;
-    case 3: return z / (1 + exp(-z));
-    default: return z;
-    }
-}
+#include "ref_elem.h"
+#include <stdlib.h>
 
 void ref_channel_stats(const double *x, int N, int C, int HW, double *mean, double *var) {
     for (int c = 0; c < C; c++) {
@@ -37,7 +31,7 @@ void ref_bn_train(const double *x, int N, int C, int HW, const double *gamma, co
             double inv = 1 / sqrt(v[c] + eps);
             for (int p = 0; p < HW; p++) {
                 size_t i = ((size_t)n * C + c) * HW + p;
-                y[i] = ref_act(gamma[c] * (x[i] - m[c]) * inv + beta[c], act);
+                y[i] = ref_act(act, gamma[c] * (x[i] - m[c]) * inv + beta[c]);
             }
         }
     for (int c = 0; c < C; c++) {
@@ -54,7 +48,7 @@ void ref_bn_eval(const double *x, int N, int C, int HW, const double *gamma, con
         for (int c = 0; c < C; c++)
             for (int p = 0; p < HW; p++) {
                 size_t i = ((size_t)n * C + c) * HW + p;
-                y[i] = ref_act(gamma[c] * (x[i] - rmean[c]) / sqrt(rvar[c] + eps) + beta[c], act);
+                y[i] = ref_act(act, gamma[c] * (x[i] - rmean[c]) / sqrt(rvar[c] + eps) + beta[c]);
             }
 }
 

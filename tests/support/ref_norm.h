@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 /* Activation codes as in cl/common.cl: 0 none, 1 relu, 3 silu. */
-double ref_act(double z, int act);
 
 /* Per-channel mean and biased variance over N*H*W. */
 void ref_channel_stats(const double *x, int N, int C, int HW, double *mean, double *var);
