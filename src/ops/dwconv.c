@@ -263,7 +263,9 @@ inas_status inas_op_dwconv_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const
     if (st != INAS_OK) return st;
     /* chunks of the batch: enough work-items for the device */
     int want = is_cpu(ctx) ? 8 * compute_units(ctx) : 64 * compute_units(ctx);
-    int kb = 24 / k < 1 ? 1 : 24 / k > k ? k : 24 / k; /* KB of dwconv.cl */
+    /* KB of dwconv.cl: at most ~24 accumulators, blocks of balanced sizes */
+    int kbmax = 24 / k < 1 ? 1 : 24 / k > k ? k : 24 / k;
+    int kb = (k + (k + kbmax - 1) / kbmax - 1) / ((k + kbmax - 1) / kbmax);
     int nkb = (k + kb - 1) / kb;
     int nchunk = nkb * C >= want ? 1 : (want + nkb * C - 1) / (nkb * C);
     if (nchunk > N) nchunk = N;
