@@ -306,10 +306,11 @@ kernel void dw_bwd_data_s2(const global float *dy, int dy_off, int dy_sn, int dy
 
 /* ---- backward-weight ------------------------------------------------------------------ */
 
-/* Rows of taps per backward-weight work-item: KB*K vector accumulators. */
-#ifndef KB
-#define KB ((24 / (K)) < 1 ? 1 : (24 / (K)) > (K) ? (K) : (24 / (K)))
-#endif
+/* Kernel rows per backward-weight work-item: KB*K vector accumulators, at
+ * most ~24 (registers), the K rows split into blocks of balanced sizes (5:
+ * 3+2 rather than 4+1). The host computes the same. */
+#define KBMAX ((24 / (K)) < 1 ? 1 : (24 / (K)) > (K) ? (K) : (24 / (K)))
+#define KB (((K) + ((K) + KBMAX - 1) / KBMAX - 1) / (((K) + KBMAX - 1) / KBMAX))
 #define NKB (((K) + (KB) - 1) / (KB))
 
 /* One column segment of one plane for kernel rows kh0 .. kh0+KB-1: walks the

@@ -4,7 +4,6 @@
 
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "ops/op_util.h"
 
@@ -103,12 +102,10 @@ static int compute_units(inas_ctx *ctx) {
 static int pick_vw(int k, int stride, int wo) {
     (void)k;
     (void)stride;
-    if (getenv("DW_VW")) return atoi(getenv("DW_VW"));
     return wo >= 8 ? 8 : 4;
 }
 static int pick_r(int k, int stride) {
     (void)k;
-    if (getenv(stride == 2 ? "DW_R2" : "DW_R")) return atoi(getenv(stride == 2 ? "DW_R2" : "DW_R"));
     return stride == 2 ? 2 : 4;
 }
 
@@ -266,7 +263,9 @@ inas_status inas_op_dwconv_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const
     if (st != INAS_OK) return st;
     /* chunks of the batch: enough work-items for the device */
     int want = is_cpu(ctx) ? 8 * compute_units(ctx) : 64 * compute_units(ctx);
-    int kb = 24 / k < 1 ? 1 : 24 / k > k ? k : 24 / k; /* KB of dwconv.cl */
+    /* KB of dwconv.cl: at most ~24 accumulators, blocks of balanced sizes */
+    int kbmax = 24 / k < 1 ? 1 : 24 / k > k ? k : 24 / k;
+    int kb = (k + (k + kbmax - 1) / kbmax - 1) / ((k + kbmax - 1) / kbmax);
     int nkb = (k + kb - 1) / kb;
     int nchunk = nkb * C >= want ? 1 : (want + nkb * C - 1) / (nkb * C);
     if (nchunk > N) nchunk = N;
@@ -343,8 +342,8 @@ inas_status inas_op_smsu_fwd(inas_ctx *ctx, const inas_tensor *w, int k, const i
     if (st == INAS_OK)
         st = op_args(ctx, kern, 11, OP_ARG(w->buf), OP_ARG(w_off), OP_ARG(w_sc), OP_ARG(w_sh), OP_ARG(m->buf),
                      OP_ARG(m_off), OP_ARG(wt->buf), OP_ARG(p_off), OP_ARG(p_sc), OP_ARG(p_sh), OP_ARG(C));
-    size_t global[2] = {(size_t)(k * k), (size_t)C};
-    if (st == INAS_OK) st = op_run(ctx, kern, 2, global, NULL, "smsu_fwd");
+    size_t global[1] = {(size_t)(C + 7) / 8};
+    if (st == INAS_OK) st = op_run(ctx, kern, 1, global, NULL, "smsu_fwd");
     return st;
 }
 
@@ -368,7 +367,7 @@ inas_status inas_op_smsu_bwd(inas_ctx *ctx, const inas_tensor *w, int k, const i
         if (st == INAS_OK)
             st = op_args(ctx, kern, 11, OP_ARG(w->buf), OP_ARG(w_off), OP_ARG(w_sc), OP_ARG(w_sh), OP_ARG(dwt->buf),
                          OP_ARG(p_off), OP_ARG(p_sc), OP_ARG(p_sh), OP_ARG(dm->buf), OP_ARG(dm_off), OP_ARG(C));
-        size_t global[2] = {(size_t)k2, (size_t)k2};
+        size_t global[2] = {(size_t)(k2 + 7) / 8, (size_t)k};
         if (st == INAS_OK) st = op_run(ctx, kern, 2, global, NULL, "smsu_bwd_m");
         if (st != INAS_OK) return st;
     }
@@ -379,8 +378,8 @@ inas_status inas_op_smsu_bwd(inas_ctx *ctx, const inas_tensor *w, int k, const i
         if (st == INAS_OK)
             st = op_args(ctx, kern, 11, OP_ARG(m->buf), OP_ARG(m_off), OP_ARG(dwt->buf), OP_ARG(p_off), OP_ARG(p_sc),
                          OP_ARG(p_sh), OP_ARG(dw->buf), OP_ARG(d_off), OP_ARG(d_sc), OP_ARG(d_sh), OP_ARG(C));
-        size_t global[2] = {(size_t)k2, (size_t)C};
-        if (st == INAS_OK) st = op_run(ctx, kern, 2, global, NULL, "smsu_bwd_w");
+        size_t global[1] = {(size_t)(C + 7) / 8};
+        if (st == INAS_OK) st = op_run(ctx, kern, 1, global, NULL, "smsu_bwd_w");
     }
     return st;
 }
