@@ -287,7 +287,11 @@ inas_status inas_supernet_forward(inas_supernet *net, const inas_arch *arch, con
     inas_ctx *ctx = net->ctx;
     const inas_space *sp = &net->space;
     inas_error err;
-    if (inas_arch_validate(arch, sp, &err) != INAS_OK) return inas_ctx_fail(ctx, err.code, "architecture: %s", err.message);
+    /* the input defines the resolution: any multiple of the deepest stride runs */
+    inas_arch structure = *arch;
+    structure.resolution = sp->eval_res;
+    if (inas_arch_validate(&structure, sp, &err) != INAS_OK)
+        return inas_ctx_fail(ctx, err.code, "architecture: %s", err.message);
     int stride_max = inas_space_level_stride(sp, sp->num_levels - 1);
     if (x->shape[1] != 3 || x->shape[2] != x->shape[3] || x->shape[2] % stride_max)
         return inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG,
