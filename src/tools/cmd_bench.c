@@ -15,6 +15,7 @@ static const bench_suite bench_suites[] = {
     {"ops", bench_ops_main, "every op at the search space's stage shapes: ms, GFLOP/s, GB/s, % of peak"},
     {"cl", bench_cl, "OpenCL runtime: program build (cold/cached) and kernel launch overhead"},
     {"eval", bench_eval, "SOD metrics throughput (images/s, one core)"},
+    {"train", bench_train, "supernet training: ms per sub-network forward/backward and per sandwich step"},
     {NULL, NULL, NULL},
 };
 

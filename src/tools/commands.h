@@ -57,5 +57,6 @@ int cmd_arch(int argc, char **argv);
 int bench_cl(int argc, char **argv);
 int bench_ops_main(int argc, char **argv);
 int bench_eval(int argc, char **argv);
+int bench_train(int argc, char **argv);
 
 #endif
