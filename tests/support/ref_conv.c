@@ -1,25 +1,13 @@
 /* ref_conv.c - see ref_conv.h: direct loops in double. */
 #include "ref_conv.h"
 
+#include "ref_elem.h"
+
 #include <math.h>
 #include <stddef.h>
 
 int ref_conv_ho(const ref_conv_shape *s) { return (s->h + 2 * s->pad - s->k) / s->stride + 1; }
 int ref_conv_wo(const ref_conv_shape *s) { return (s->w + 2 * s->pad - s->k) / s->stride + 1; }
-
-double ref_conv_act(double v, int act) {
-    switch (act) {
-    case 1: return v > 0 ? v : 0;
-    case 2: return v < 0 ? 0 : v > 6 ? 6 : v;
-    case 3: return v / (1 + exp(-v));
-    case 4: return 1 / (1 + exp(-v));
-    case 5: {
-        double t = v / 6 + 0.5;
-        return t < 0 ? 0 : t > 1 ? 1 : t;
-    }
-    default: return v;
-    }
-}
 
 /* Calls fn for every (n, co, oy, ox, ci, ky, kx) tap that lands inside x. */
 #define REF_CONV_LOOP(s, BODY)                                                                     \
@@ -49,7 +37,7 @@ void ref_conv_fwd(const ref_conv_shape *s, const double *x, const double *w, con
     const size_t hw = (size_t)ref_conv_ho(s) * ref_conv_wo(s);
     for (size_t i = 0; i < ny; i++) {
         const int co = (int)((i / hw) % (size_t)s->co);
-        y[i] = ref_conv_act(y[i] + (bias ? bias[co] : 0), act);
+        y[i] = ref_act(act, y[i] + (bias ? bias[co] : 0));
     }
 }
 

@@ -12,8 +12,7 @@ typedef struct ref_conv_shape {
 int ref_conv_ho(const ref_conv_shape *s);
 int ref_conv_wo(const ref_conv_shape *s);
 
-/* Activation codes of cl/common.cl (0 none, 1 relu, 2 relu6, 3 silu, 4 sigmoid, 5 hardsigmoid). */
-double ref_conv_act(double v, int act);
+/* The activation (act: codes of cl/common.cl) is ref_act of ref_elem.h. */
 
 /* y = act(conv(x, w) + bias); bias may be NULL. */
 void ref_conv_fwd(const ref_conv_shape *s, const double *x, const double *w, const double *bias, int act, double *y);
