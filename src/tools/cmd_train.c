@@ -171,7 +171,9 @@ int cmd_train(int argc, char **argv) {
             inas_ctx_device(ctx)->name, inas_supernet_num_params(inas_trainer_supernet(tr)), start + 1, end, tc->steps,
             tc->batch);
     inas_progress prog;
-    inas_progress_begin(&prog, stderr, "train", (uint64_t)(end - start));
+    /* counted in images (4 sub-networks x batch per step): the rate reads as images/s */
+    uint64_t per_step = 4 * (uint64_t)tc->batch;
+    inas_progress_begin(&prog, stderr, "train", (uint64_t)(end - start) * per_step);
     double t0 = inas_wall_ms(), last = t0;
     inas_step_losses sl = {0};
     for (long s = start; s < end; s++) {
@@ -189,8 +191,8 @@ int cmd_train(int argc, char **argv) {
                     sl.loss[2], sl.loss[3], ips);
             fflush(log);
         }
-        snprintf(prog.label, sizeof prog.label, "train loss %.4f", sl.loss[0]);
-        inas_progress_update(&prog, (uint64_t)(s + 1 - start));
+        snprintf(prog.label, sizeof prog.label, "step %ld loss %.4f, images", sl.step, sl.loss[0]);
+        inas_progress_update(&prog, (uint64_t)(s + 1 - start) * per_step);
         if ((s + 1) % ckpt_every == 0 && s + 1 < end && inas_trainer_save(tr, output, &err) != INAS_OK) {
             inas_progress_end(&prog);
             cli_fail("train", "%s", err.message);
