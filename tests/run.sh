@@ -11,7 +11,6 @@ bash examples/install-deps.sh
 
 jobs=${INAS_JOBS:-$(nproc 2>/dev/null || echo 2)}
 modes=${INAS_BUILD_MODES:-"linked dlopen"}
-export POCL_CACHE_DIR=${POCL_CACHE_DIR:-$HOME/.cache/pocl}
 status=0
 for mode in $modes; do
   case $mode in
