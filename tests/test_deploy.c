@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "deploy/reparam.h"
 #include "gradcheck.h"
@@ -313,6 +314,102 @@ Test(deploy, bad_model_directories_name_the_file, .timeout = 300) {
     tu_rmrf(dir);
     free(dir);
     inas_model_destroy(m);
+    inas_supernet_destroy(net);
+    inas_ctx_destroy(ctx);
+}
+
+/* ---- the CLI ----------------------------------------------------------------------------- */
+
+#include "inas/image.h"
+#include "inas/train.h"
+
+static void write_png(const char *path, int w, int h, int ch, unsigned seed) {
+    inas_image img;
+    inas_error err;
+    cr_assert_eq(inas_image_create(&img, w, h, ch, &err), INAS_OK);
+    for (size_t i = 0; i < (size_t)w * h * ch; i++) img.data[i] = (unsigned char)((i * 7 + seed * 31) % 251);
+    cr_assert_eq(inas_image_write_png(path, &img, &err), INAS_OK, "%s", err.message);
+    inas_image_free(&img);
+}
+
+Test(deploy, cli_export_info_infer, .timeout = 300) {
+    const char *cmds[] = {"export --help", "infer --help", "model --help", "bench model --help"};
+    for (int i = 0; i < 4; i++) {
+        char *out = NULL;
+        cr_assert_eq(tu_run_cli(cmds[i], &out), 0, "inas %s", cmds[i]);
+        cr_assert(out && strstr(out, "Usage: inas "), "inas %s: %s", cmds[i], out ? out : "");
+        free(out);
+    }
+    inas_ctx *ctx = tu_ctx();
+    inas_space space;
+    small_space(&space);
+    inas_supernet *net;
+    cr_assert_eq(inas_supernet_create(ctx, &space, 7, &net), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    randomize(net, 13);
+    char *dir = tu_mkdtemp("deploy-cli");
+    char ckpt[1024], arch[1024], model[1024], imgs[1024], outd[1024], cmd[8192], p[1200];
+    snprintf(ckpt, sizeof ckpt, "%s/net.safetensors", dir);
+    snprintf(arch, sizeof arch, "%s/arch.yaml", dir);
+    snprintf(model, sizeof model, "%s/model", dir);
+    snprintf(imgs, sizeof imgs, "%s/img", dir);
+    snprintf(outd, sizeof outd, "%s/out", dir);
+    inas_error err;
+    cr_assert_eq(inas_checkpoint_save(net, ckpt, NULL, NULL, 0, &err), INAS_OK, "%s", err.message);
+    inas_arch a;
+    inas_rng rng;
+    inas_rng_seed(&rng, 9);
+    inas_arch_sample_random(&space, &rng, &a);
+    cr_assert_eq(inas_arch_save(arch, &a, &err), INAS_OK, "%s", err.message);
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd, "export --supernet %s --arch %s -o %s", ckpt, arch, model);
+    int rc = tu_run_cli(cmd, &out);
+    cr_assert_eq(rc, 0, "inas %s: %s", cmd, out ? out : "");
+    free(out);
+    snprintf(cmd, sizeof cmd, "model info %s", model);
+    rc = tu_run_cli(cmd, &out);
+    cr_assert_eq(rc, 0, "inas %s: %s", cmd, out ? out : "");
+    cr_assert(strstr(out, "params:") && strstr(out, "macs:") && strstr(out, "layers:"), "%s", out);
+    free(out);
+    cr_assert_eq(mkdir(imgs, 0777), 0);
+    snprintf(p, sizeof p, "%s/a.png", imgs);
+    write_png(p, 50, 37, 3, 1);
+    snprintf(p, sizeof p, "%s/b.png", imgs);
+    write_png(p, 64, 80, 1, 2);
+    snprintf(p, sizeof p, "%s/broken.png", imgs);
+    cr_assert_eq(tu_write_file(p, "\x89PNG not really", 15), 0);
+    snprintf(cmd, sizeof cmd, "infer --model %s %s -o %s", model, imgs, outd);
+    rc = tu_run_cli(cmd, &out);
+    cr_assert_eq(rc, 1, "inas %s should report the broken image: %s", cmd, out ? out : "");
+    cr_assert(out && strstr(out, "broken.png"), "the error names the file: %s", out ? out : "");
+    free(out);
+    const int sizes[2][2] = {{50, 37}, {64, 80}};
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%c.png", outd, 'a' + i);
+        inas_image img;
+        cr_assert_eq(inas_image_load(p, INAS_IMAGE_AS_STORED, &img, &err), INAS_OK, "%s", err.message);
+        cr_assert_eq(img.width, sizes[i][0]);
+        cr_assert_eq(img.height, sizes[i][1]);
+        cr_assert_eq(img.channels, 1);
+        inas_image_free(&img);
+    }
+    /* the CLI's map equals the C API's on the same image */
+    inas_model *m;
+    cr_assert_eq(inas_model_load(ctx, model, &m, &err), INAS_OK, "%s", err.message);
+    inas_image src, got;
+    snprintf(p, sizeof p, "%s/a.png", imgs);
+    cr_assert_eq(inas_image_load(p, INAS_IMAGE_RGB, &src, &err), INAS_OK);
+    snprintf(p, sizeof p, "%s/a.png", outd);
+    cr_assert_eq(inas_image_load(p, INAS_IMAGE_GRAY, &got, &err), INAS_OK);
+    float *map = malloc(sizeof(float) * 50 * 37);
+    cr_assert_eq(inas_model_predict_rgb(m, src.data, src.width, src.height, map), INAS_OK, "%s",
+                 inas_ctx_last_error(ctx));
+    for (int i = 0; i < 50 * 37; i++) cr_assert_leq(fabs(map[i] * 255.0f - got.data[i]), 0.51, "pixel %d", i);
+    free(map);
+    inas_image_free(&src);
+    inas_image_free(&got);
+    inas_model_destroy(m);
+    tu_rmrf(dir);
+    free(dir);
     inas_supernet_destroy(net);
     inas_ctx_destroy(ctx);
 }
