@@ -12,7 +12,10 @@
 
 #include "deploy/reparam.h"
 #include "gradcheck.h"
+#include "inas/dataset.h"
+#include "inas/image.h"
 #include "inas/model.h"
+#include "inas/train.h"
 #include "inas/safetensors.h"
 #include "inas/supernet.h"
 #include "inas/util.h"
@@ -189,6 +192,15 @@ static void model_out(inas_model *m, const inas_tensor *x, int N, int R, float *
     inas_tensor_free(ctx, &y);
 }
 
+static void write_png(const char *path, int w, int h, int ch, unsigned seed) {
+    inas_image img;
+    inas_error err;
+    cr_assert_eq(inas_image_create(&img, w, h, ch, &err), INAS_OK);
+    for (size_t i = 0; i < (size_t)w * h * ch; i++) img.data[i] = (unsigned char)((i * 7 + seed * 31) % 251);
+    cr_assert_eq(inas_image_write_png(path, &img, &err), INAS_OK, "%s", err.message);
+    inas_image_free(&img);
+}
+
 Test(deploy, exported_model_matches_supernet_eval, .timeout = 300) {
     inas_ctx *ctx = tu_ctx();
     inas_space space;
@@ -210,6 +222,25 @@ Test(deploy, exported_model_matches_supernet_eval, .timeout = 300) {
         if (which == 0) inas_arch_sample_max(&space, &a);
         else if (which == 1) inas_arch_sample_min(&space, &a);
         else inas_arch_sample_random(&space, &rng, &a);
+        if (which == 3) {
+            /* BN recalibrated for the architecture on a few synthetic images first */
+            char idir[1100], mdir[1100], p[1200];
+            snprintf(idir, sizeof idir, "%s/img", dir);
+            snprintf(mdir, sizeof mdir, "%s/mask", dir);
+            cr_assert_eq(mkdir(idir, 0777), 0);
+            cr_assert_eq(mkdir(mdir, 0777), 0);
+            for (int i = 0; i < 4; i++) {
+                snprintf(p, sizeof p, "%s/s%d.png", idir, i);
+                write_png(p, 64 + 8 * i, 64, 3, (unsigned)i);
+                snprintf(p, sizeof p, "%s/s%d.png", mdir, i);
+                write_png(p, 64 + 8 * i, 64, 1, (unsigned)i + 5);
+            }
+            inas_pair_list pairs = {0};
+            inas_error err;
+            cr_assert_eq(inas_pair_dirs(idir, mdir, &pairs, &err), INAS_OK, "%s", err.message);
+            cr_assert_eq(inas_recalibrate(net, &a, &pairs, 2, 2, 1, &err), INAS_OK, "%s", err.message);
+            inas_pair_list_free(&pairs);
+        }
         inas_tensor outs[INAS_MAX_LEVELS];
         cr_assert_eq(inas_supernet_forward(net, &a, &x, INAS_PASS_EVAL, 0, outs), INAS_OK, "%s",
                      inas_ctx_last_error(ctx));
@@ -319,18 +350,6 @@ Test(deploy, bad_model_directories_name_the_file, .timeout = 300) {
 }
 
 /* ---- the CLI ----------------------------------------------------------------------------- */
-
-#include "inas/image.h"
-#include "inas/train.h"
-
-static void write_png(const char *path, int w, int h, int ch, unsigned seed) {
-    inas_image img;
-    inas_error err;
-    cr_assert_eq(inas_image_create(&img, w, h, ch, &err), INAS_OK);
-    for (size_t i = 0; i < (size_t)w * h * ch; i++) img.data[i] = (unsigned char)((i * 7 + seed * 31) % 251);
-    cr_assert_eq(inas_image_write_png(path, &img, &err), INAS_OK, "%s", err.message);
-    inas_image_free(&img);
-}
 
 Test(deploy, cli_export_info_infer, .timeout = 300) {
     const char *cmds[] = {"export --help", "infer --help", "model --help", "bench model --help"};

@@ -13,13 +13,15 @@
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: inas bench model [--model MODEL_DIR | --arch largest|smallest|ARCH.yaml [--space FILE]]\n"
-            "                        [--size 320] [--unmerged] [--runs N] [--warmup N] [--json] [--device SEL]\n\n"
+            "                        [--size 320] [--unmerged] [--runs N] [--warmup N] [--json] [--save DIR]\n"
+            "                        [--device SEL]\n\n"
             "Times the forward of one image (batch 1, fp32) at SIZE x SIZE: median of N runs (default\n"
             "10, after 2 warm-up runs), then one run layer by layer (a queue finish after each step).\n"
             "Without --model the architecture (default: largest) of the space (default: built-in) is\n"
             "exported from a supernet with random initial weights. --unmerged runs every SMSU as its\n"
             "separate folded branches (the multi-branch form). --json prints\n"
-            "{\"ms\": median, \"layers\": [{\"name\": ..., \"ms\": ...}, ...]}.\n");
+            "{\"ms\": median, \"layers\": [{\"name\": ..., \"ms\": ...}, ...]}. --save writes the\n"
+            "benchmarked model as a model directory (to compare with other tools).\n");
 }
 
 typedef struct job {
@@ -38,7 +40,7 @@ int bench_model(int argc, char **argv) {
         usage(stdout);
         return INAS_EXIT_OK;
     }
-    const char *model = NULL, *arch_s = "largest", *space_file = NULL, *device = NULL;
+    const char *model = NULL, *arch_s = "largest", *space_file = NULL, *device = NULL, *save = NULL;
     int size = 320, unmerged = 0, runs = 10, warmup = 2, json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -55,6 +57,7 @@ int bench_model(int argc, char **argv) {
         if (strcmp(a, "--model") == 0) model = v;
         else if (strcmp(a, "--arch") == 0) arch_s = v;
         else if (strcmp(a, "--space") == 0) space_file = v;
+        else if (strcmp(a, "--save") == 0) save = v;
         else if (strcmp(a, "--device") == 0) device = v;
         else if (strcmp(a, "--size") == 0) size = atoi(v);
         else if (strcmp(a, "--runs") == 0) runs = atoi(v);
@@ -95,6 +98,10 @@ int bench_model(int argc, char **argv) {
         }
         inas_supernet_destroy(net); /* frees the supernet's device memory before timing */
         net = NULL;
+    }
+    if (save && inas_model_save(m, save, &err) != INAS_OK) {
+        cli_fail("bench", "%s", err.message);
+        goto done;
     }
     inas_model_set_unmerged(m, unmerged);
     j.m = m;
