@@ -427,6 +427,45 @@ Test(deploy, cli_export_info_infer, .timeout = 300) {
     inas_image_free(&src);
     inas_image_free(&got);
     inas_model_destroy(m);
+    /* export with BN recalibration on images == recalibrate + export through the C API */
+    char cimg[1100], cmask[1100], model2[1100];
+    snprintf(cimg, sizeof cimg, "%s/cimg", dir);
+    snprintf(cmask, sizeof cmask, "%s/cmask", dir);
+    snprintf(model2, sizeof model2, "%s/model2", dir);
+    cr_assert_eq(mkdir(cimg, 0777), 0);
+    cr_assert_eq(mkdir(cmask, 0777), 0);
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/c%d.png", cimg, i);
+        write_png(p, 70, 60, 3, (unsigned)i + 3);
+        snprintf(p, sizeof p, "%s/c%d.png", cmask, i);
+        write_png(p, 70, 60, 1, (unsigned)i + 9);
+    }
+    snprintf(cmd, sizeof cmd, "export --supernet %s --arch %s --calib-images %s --calib-masks %s --batches 1 --batch 2 -o %s",
+             ckpt, arch, cimg, cmask, model2);
+    rc = tu_run_cli(cmd, &out);
+    cr_assert_eq(rc, 0, "inas %s: %s", cmd, out ? out : "");
+    cr_assert(strstr(out, "recalibrated: true"), "%s", out);
+    free(out);
+    inas_pair_list pairs = {0};
+    cr_assert_eq(inas_pair_dirs(cimg, cmask, &pairs, &err), INAS_OK, "%s", err.message);
+    cr_assert_eq(inas_recalibrate(net, &a, &pairs, 2, 1, 0, &err), INAS_OK, "%s", err.message);
+    inas_pair_list_free(&pairs);
+    inas_model *mem, *disk;
+    cr_assert_eq(inas_model_export(net, &a, &mem), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    cr_assert_eq(inas_model_load(ctx, model2, &disk, &err), INAS_OK, "%s", err.message);
+    enum { R = 64 };
+    float *xin = malloc(sizeof(float) * 3 * R * R), *o1 = malloc(sizeof(float) * R * R), *o2 = malloc(sizeof(float) * R * R);
+    tu_rand_floats(xin, (size_t)3 * R * R, 17, -2.0f, 2.0f);
+    inas_tensor x = dev(ctx, 1, 3, R, R, xin);
+    model_out(mem, &x, 1, R, o1);
+    model_out(disk, &x, 1, R, o2);
+    cr_assert_leq(max_diff(o1, o2, (size_t)R * R), 1e-6, "CLI-recalibrated export differs from the C API's");
+    inas_tensor_free(ctx, &x);
+    free(xin);
+    free(o1);
+    free(o2);
+    inas_model_destroy(mem);
+    inas_model_destroy(disk);
     tu_rmrf(dir);
     free(dir);
     inas_supernet_destroy(net);
