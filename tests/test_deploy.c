@@ -264,6 +264,8 @@ Test(deploy, exported_model_matches_supernet_eval, .timeout = 300) {
         cr_assert_eq(inas_model_get_info(m2, 0, &info), INAS_OK);
         cr_assert_gt(info.params, 0);
         cr_assert_gt(info.macs, 0);
+        cr_assert_gt(info.buffers, 0);
+        cr_assert_lt(info.buffer_bytes, info.unplanned_bytes, "buffers are reused from layer to layer");
         inas_model_destroy(m2);
         inas_model_destroy(m);
     }

@@ -75,6 +75,9 @@ typedef struct inas_model_info {
     size_t params;       /* scalars of the weights the merged network uses */
     double macs;         /* multiply-accumulates of one forward at the resolution below */
     int resolution;
+    int buffers;             /* device buffers the plan allocates for activations (batch 1) */
+    size_t buffer_bytes;     /* their total size */
+    size_t unplanned_bytes;  /* the size of all intermediate values without reuse, for comparison */
 } inas_model_info;
 /* Counts for a forward at `resolution` (0: the architecture's resolution). */
 inas_status inas_model_get_info(inas_model *m, int resolution, inas_model_info *out);

@@ -580,6 +580,12 @@ inas_status inas_model_get_info(inas_model *m, int resolution, inas_model_info *
     out->layers = p->convs;
     out->macs = p->macs;
     out->resolution = R;
+    out->buffers = p->nslots;
+    for (int j = 0; j < p->nslots; j++) out->buffer_bytes += p->slots[j].bytes;
+    for (int i = 0; i < p->nvals; i++)
+        if (p->vals[i].slot >= 0)
+            out->unplanned_bytes += (size_t)p->vals[i].shape[0] * p->vals[i].shape[1] * p->vals[i].shape[2] *
+                                    p->vals[i].shape[3] * sizeof(float);
     for (size_t i = 0; i < m->nw; i++)
         if (p->used[i]) out->params += m->w[i].numel;
     plan_destroy(m->ctx, p);

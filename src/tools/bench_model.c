@@ -138,9 +138,11 @@ int bench_model(int argc, char **argv) {
         char compact[4096];
         inas_arch_format_compact(inas_model_arch(m), compact, sizeof compact);
         printf("model: %s\narch: \"%s\"\nform: %s\nsize: %d\nbatch: 1\nparams: %zu\ngmacs: %.3f\n"
+               "activation_buffers: %d\nactivation_mb: %.1f  # %.1f without reuse\n"
                "median_ms: %.2f\nmin_ms: %.2f\nmax_ms: %.2f\nruns: %d\ndevice: %s\nlayers_ms:  # one run, finish after each step\n",
                model ? model : arch_s, compact, unmerged ? "unmerged (multi-branch SMSU)" : "merged", size,
-               info.params, info.macs / 1e9, t.median_ms, t.min_ms, t.max_ms, t.runs, inas_ctx_device(ctx)->name);
+               info.params, info.macs / 1e9, info.buffers, info.buffer_bytes / 1048576.0,
+               info.unplanned_bytes / 1048576.0, t.median_ms, t.min_ms, t.max_ms, t.runs, inas_ctx_device(ctx)->name);
         for (int i = 0; i < nl; i++) printf("  %-12s %8.2f\n", names[i], ms[i]);
     }
     rc = INAS_EXIT_OK;
