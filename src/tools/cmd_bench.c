@@ -16,6 +16,7 @@ static const bench_suite bench_suites[] = {
     {"cl", bench_cl, "OpenCL runtime: program build (cold/cached) and kernel launch overhead"},
     {"eval", bench_eval, "SOD metrics throughput (images/s, one core)"},
     {"train", bench_train, "supernet training: ms per sub-network forward/backward and per sandwich step"},
+    {"model", bench_model, "exported model inference: median batch-1 latency, merged or multi-branch, per layer"},
     {NULL, NULL, NULL},
 };
 

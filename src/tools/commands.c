@@ -15,7 +15,10 @@ const inas_command inas_commands[] = {
     {"train", cmd_train, "train the weight-sharing supernet (sandwich rule, in-place distillation)"},
     {"recalibrate", cmd_recalibrate, "recalibrate BatchNorm statistics of an architecture in a checkpoint"},
     {"ckpt", cmd_ckpt, "inspect a checkpoint: inas ckpt info FILE"},
-    {"bench", cmd_bench, "benchmarks: inas bench ops|eval ..."},
+    {"export", cmd_export, "export an architecture from a supernet: BN folded, SMSUs merged, no retraining"},
+    {"infer", cmd_infer, "run an exported model on images: saliency PNGs"},
+    {"model", cmd_model, "inspect an exported model: inas model info MODEL_DIR"},
+    {"bench", cmd_bench, "benchmarks: inas bench ops|cl|eval|train|model ..."},
     {NULL, NULL, NULL},
 };
 

@@ -52,11 +52,15 @@ int cmd_recalibrate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_space(int argc, char **argv);
 int cmd_arch(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_infer(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 /* Benchmark suites (inas bench NAME), table in cmd_bench.c. */
 int bench_cl(int argc, char **argv);
 int bench_ops_main(int argc, char **argv);
 int bench_eval(int argc, char **argv);
 int bench_train(int argc, char **argv);
+int bench_model(int argc, char **argv);
 
 #endif
