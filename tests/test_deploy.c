@@ -266,6 +266,20 @@ Test(deploy, exported_model_matches_supernet_eval, .timeout = 300) {
         cr_assert_gt(info.macs, 0);
         cr_assert_gt(info.buffers, 0);
         cr_assert_lt(info.buffer_bytes, info.unplanned_bytes, "buffers are reused from layer to layer");
+        /* the per-block table adds up to the totals */
+        inas_model_block blocks[128];
+        int nb = 0;
+        cr_assert_eq(inas_model_get_blocks(m2, 0, blocks, 128, &nb), INAS_OK);
+        cr_assert(nb > 5 && nb <= 128);
+        cr_assert_str_eq(blocks[0].name, "stem");
+        double macs = 0;
+        size_t params = 0;
+        for (int b = 0; b < nb; b++) {
+            macs += blocks[b].macs;
+            params += blocks[b].params;
+        }
+        cr_assert_float_eq(macs, info.macs, 0.5);
+        cr_assert_eq(params, info.params);
         inas_model_destroy(m2);
         inas_model_destroy(m);
     }

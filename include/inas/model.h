@@ -82,6 +82,17 @@ typedef struct inas_model_info {
 /* Counts for a forward at `resolution` (0: the architecture's resolution). */
 inas_status inas_model_get_info(inas_model *m, int resolution, inas_model_info *out);
 
+/* One block of the inference network ("stem", "stage3.1", "transport0",
+ * "decoder2", "output"): multiply-accumulates of its convolutions (batch 1)
+ * and the scalars of the weights it uses. */
+typedef struct inas_model_block {
+    char name[32];
+    double macs;
+    size_t params;
+} inas_model_block;
+/* Fills up to cap blocks in network order; *count gets the number of blocks. */
+inas_status inas_model_get_blocks(inas_model *m, int resolution, inas_model_block *blocks, int cap, int *count);
+
 /* Per-layer timing of one forward (each layer followed by a queue finish):
  * names[i] ("stem", "stage3.1", "transport0", "decoder2", "output") and ms[i]
  * for i < *count (at most `cap`); the x/y arguments are as for forward. */

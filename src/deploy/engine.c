@@ -43,13 +43,19 @@ typedef struct pslot {
     void *block;
 } pslot;
 
+typedef struct player {
+    char name[32];
+    double macs;   /* of the convolutions in this block */
+    size_t params; /* of the weights first used in this block */
+} player;
+
 struct model_plan {
     int N, R, unmerged, dry;
     step *steps;
     int nsteps, caps;
     pval *vals;
     int nvals, capv;
-    char (*layers)[32];
+    player *layers;
     int nlayers, capl, cur_layer;
     pslot *slots;
     int nslots, capsl;
@@ -113,7 +119,8 @@ static int layer(model_plan *p, const char *fmt, int a, int b) {
     char name[32];
     if (b >= 0) snprintf(name, sizeof name, fmt, a, b);
     else snprintf(name, sizeof name, fmt, a);
-    memcpy(p->layers[p->nlayers], name, sizeof name);
+    memset(&p->layers[p->nlayers], 0, sizeof p->layers[0]);
+    memcpy(p->layers[p->nlayers].name, name, sizeof name);
     p->cur_layer = p->nlayers;
     return p->nlayers++;
 }
@@ -165,6 +172,7 @@ static int weight(model_plan *p, const char *name, int ndim, int d0, int d1, int
         p->failed = 1;
         return -1;
     }
+    if (!p->used[i] && p->cur_layer >= 0 && p->cur_layer < p->nlayers) p->layers[p->cur_layer].params += w->numel;
     p->used[i] = 1;
     return i;
 }
@@ -184,7 +192,9 @@ static int conv(model_plan *p, int x, const char *prefix, int cout, int k, int s
     }
     int ho = (V(x)->shape[2] + 2 * pad - k) / stride + 1, wo = (V(x)->shape[3] + 2 * pad - k) / stride + 1;
     int y = new_val(p, V(x)->shape[0], cout, ho, wo);
-    p->macs += (double)V(x)->shape[0] * cout * cin * k * k * ho * wo;
+    double macs = (double)V(x)->shape[0] * cout * cin * k * k * ho * wo;
+    p->macs += macs;
+    if (p->cur_layer >= 0 && p->cur_layer < p->nlayers) p->layers[p->cur_layer].macs += macs;
     p->convs++;
     return emit(p, S_CONV, &x, 1, y, w, b, k, stride, pad, act);
 }
@@ -193,7 +203,9 @@ static int dw(model_plan *p, int x, int w, int b, int k, int stride, int act) {
     if (x < 0 || p->failed) return -1;
     int ho = inas_dwconv_out_size(V(x)->shape[2], k, stride, 1), wo = inas_dwconv_out_size(V(x)->shape[3], k, stride, 1);
     int y = new_val(p, V(x)->shape[0], V(x)->shape[1], ho, wo);
-    p->macs += (double)V(x)->shape[0] * V(x)->shape[1] * k * k * ho * wo;
+    double macs = (double)V(x)->shape[0] * V(x)->shape[1] * k * k * ho * wo;
+    p->macs += macs;
+    if (p->cur_layer >= 0 && p->cur_layer < p->nlayers) p->layers[p->cur_layer].macs += macs;
     p->convs++;
     return emit(p, S_DW, &x, 1, y, w, b, k, stride, 0, act);
 }
@@ -553,7 +565,7 @@ inas_status inas_model_profile(inas_model *m, const inas_tensor *x, const inas_t
     model_plan *p = m->plan;
     int n = p->nlayers < cap ? p->nlayers : cap;
     for (int i = 0; i < n; i++) {
-        memcpy(names[i], p->layers[i], 32);
+        memcpy(names[i], p->layers[i].name, 32);
         ms[i] = 0;
     }
     st = inas_ctx_finish(m->ctx);
@@ -588,6 +600,27 @@ inas_status inas_model_get_info(inas_model *m, int resolution, inas_model_info *
                                     p->vals[i].shape[3] * sizeof(float);
     for (size_t i = 0; i < m->nw; i++)
         if (p->used[i]) out->params += m->w[i].numel;
+    plan_destroy(m->ctx, p);
+    return INAS_OK;
+}
+
+inas_status inas_model_get_blocks(inas_model *m, int resolution, inas_model_block *blocks, int cap, int *count) {
+    if (!m || !count || (cap > 0 && !blocks))
+        return inas_ctx_fail(m ? m->ctx : NULL, INAS_ERR_INVALID_ARG, "inas_model_get_blocks: null argument");
+    int R = resolution > 0 ? resolution : m->arch.resolution;
+    model_plan *p;
+    int saved = m->unmerged;
+    m->unmerged = 0;
+    inas_status st = plan_make(m, 1, R, 1, &p);
+    m->unmerged = saved;
+    if (st != INAS_OK) return st;
+    int n = p->nlayers < cap ? p->nlayers : cap;
+    for (int i = 0; i < n; i++) {
+        memcpy(blocks[i].name, p->layers[i].name, sizeof blocks[i].name);
+        blocks[i].macs = p->layers[i].macs;
+        blocks[i].params = p->layers[i].params;
+    }
+    *count = p->nlayers;
     plan_destroy(m->ctx, p);
     return INAS_OK;
 }

@@ -41,9 +41,16 @@ int cmd_model(int argc, char **argv) {
     } else {
         char compact[4096];
         inas_arch_format_compact(inas_model_arch(m), compact, sizeof compact);
-        printf("model: %s\narch: \"%s\"\nresolution: %d\nlayers: %d\nparams: %zu\nmacs: %.0f\ngmacs: %.3f\n"
-               "tensors:\n",
+        printf("model: %s\narch: \"%s\"\nresolution: %d\nlayers: %d\nparams: %zu\nmacs: %.0f\ngmacs: %.3f\n",
                dir, compact, info.resolution, info.layers, info.params, info.macs, info.macs / 1e9);
+        inas_model_block blocks[128];
+        int nb = 0;
+        if (inas_model_get_blocks(m, size, blocks, 128, &nb) == INAS_OK) {
+            printf("blocks:  # name, parameters, MACs (batch 1)\n");
+            for (int i = 0; i < nb && i < 128; i++)
+                printf("  - {name: %s, params: %zu, macs: %.0f}\n", blocks[i].name, blocks[i].params, blocks[i].macs);
+        }
+        printf("tensors:\n");
         for (size_t i = 0; i < m->nw; i++) {
             printf("  - {name: %s, shape: [", m->w[i].name);
             for (int d = 0; d < m->w[i].ndim; d++) printf("%s%d", d ? ", " : "", m->w[i].shape[d]);
