@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inas/dataset.h"
 #include "inas/search.h"
+#include "inas/supernet.h"
 #include "testutil.h"
 
 /* MAC-like cost in "ms": each layer's expand, depthwise (largest kernel) and
@@ -237,4 +239,58 @@ Test(search, random_strategy_and_uniform_sampler) {
     inas_error err;
     for (size_t i = 0; i < n; i++) cr_assert_eq(inas_arch_validate(&c[i].arch, &space, &err), INAS_OK);
     inas_search_destroy(s);
+}
+
+/* End to end: a tiny supernet on the narrow space evaluated on real images
+ * (BN recalibration + max-F per candidate) drives a small search. */
+Test(search, small_search_on_a_supernet) {
+    char img[1024], gt[1024], path[1024];
+    TU_REQUIRE_DATA(img, "duts-tr-499/img");
+    TU_REQUIRE_DATA(gt, "duts-tr-499/gt");
+    inas_space small;
+    inas_error err;
+    snprintf(path, sizeof path, "%s/examples/space-small.yaml", getenv("INAS_SOURCE_DIR"));
+    cr_assert_eq(inas_space_load(path, &small, &err), INAS_OK, "%s", err.message);
+    inas_ctx *ctx = tu_ctx();
+    inas_supernet *net;
+    cr_assert_eq(inas_supernet_create(ctx, &small, 5, &net), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    inas_pair_list all, val;
+    cr_assert_eq(inas_pair_dirs(img, gt, &all, &err), INAS_OK);
+    val = all;
+    val.n = 8;
+    inas_evaluator *ev;
+    cr_assert_eq(inas_evaluator_create(net, &all, &val, 64, 2, 4, 3, &ev, &err), INAS_OK, "%s", err.message);
+    /* the same architecture twice: the same quality (recalibration starts afresh) */
+    inas_arch a;
+    inas_arch_sample_max(&small, &a);
+    inas_quality q1, q2;
+    cr_assert_eq(inas_evaluator_quality(ev, &a, &q1, &err), INAS_OK, "%s", err.message);
+    inas_arch b;
+    inas_arch_sample_min(&small, &b);
+    cr_assert_eq(inas_evaluator_quality(ev, &b, &q2, &err), INAS_OK, "%s", err.message);
+    cr_assert_eq(inas_evaluator_quality(ev, &a, &q2, &err), INAS_OK, "%s", err.message);
+    cr_assert_float_eq(q1.max_f, q2.max_f, 1e-6);
+    cr_assert(q1.max_f > 0 && q1.max_f <= 1 && q1.mae >= 0 && q1.mae <= 1, "maxF %g MAE %g", q1.max_f, q1.mae);
+    inas_search_config cfg;
+    inas_search_config_defaults(&cfg);
+    cfg.population = 6;
+    cfg.groups = 3;
+    cfg.parents = 4;
+    cfg.iterations = 1;
+    cfg.seed = 2;
+    inas_search *s;
+    cr_assert_eq(inas_search_create(&small, &cfg, mac_latency, &small, inas_evaluator_quality, ev, &s, &err), INAS_OK,
+                 "%s", err.message);
+    cr_assert_eq(inas_search_run(s, NULL, NULL, &err), INAS_OK, "%s", err.message);
+    size_t n;
+    const inas_candidate *c = inas_search_candidates(s, &n);
+    cr_assert_eq(n, 10);
+    for (size_t i = 0; i < n; i++) cr_assert(c[i].q.max_f > 0 && c[i].q.max_f <= 1);
+    const inas_candidate *front[16];
+    cr_assert_gt(inas_search_front(s, front, 16), 0);
+    inas_search_destroy(s);
+    inas_evaluator_destroy(ev);
+    inas_pair_list_free(&all);
+    inas_supernet_destroy(net);
+    inas_ctx_destroy(ctx);
 }

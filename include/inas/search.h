@@ -111,6 +111,22 @@ void inas_pareto_rank(const double *latency, const double *quality, size_t n, in
  * rejection (LGS); returns 1 on success (0: the closest found is returned). */
 int inas_search_sample_in(const inas_search *s, double lo, double hi, inas_rng *rng, inas_arch *out);
 
+/* ---- quality from the supernet ----------------------------------------------------- */
+
+/* Evaluates architectures on a supernet (DESIGN.md section 6): BN
+ * recalibration over `calib_batches` batches of `batch` images from `calib`,
+ * then max F-measure, MAE and S-measure of output 0 on every pair of `val`
+ * at `resolution` (validation images are decoded once, at creation). */
+typedef struct inas_evaluator inas_evaluator;
+struct inas_supernet;
+struct inas_pair_list;
+inas_status inas_evaluator_create(struct inas_supernet *net, const struct inas_pair_list *calib,
+                                  const struct inas_pair_list *val, int resolution, int calib_batches, int batch,
+                                  uint64_t seed, inas_evaluator **out, inas_error *err);
+void inas_evaluator_destroy(inas_evaluator *e);
+/* An inas_quality_fn: pass the evaluator as the user pointer. */
+inas_status inas_evaluator_quality(void *evaluator, const inas_arch *arch, inas_quality *out, inas_error *err);
+
 /* ---- files ------------------------------------------------------------------------- */
 
 /* candidates.yaml / pareto.yaml: a YAML list of {arch: compact, latency_ms,
