@@ -55,6 +55,8 @@ int cmd_arch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_target(int argc, char **argv);
+int cmd_lut(int argc, char **argv);
 
 /* Benchmark suites (inas bench NAME), table in cmd_bench.c. */
 int bench_cl(int argc, char **argv);
