@@ -482,6 +482,25 @@ Test(lut_cli, target_check_and_probe_resume_predict, .timeout = 600) {
     cr_assert_eq(inas_lut_predict(&lut, &a, &sp, 64, &want, NULL), INAS_OK);
     cr_assert_float_eq(got, want, 2e-3);
     free(out);
+    /* validate: a few architectures end to end; the YAML keys and the SVG */
+    char svg[1024];
+    snprintf(svg, sizeof svg, "%s/v.svg", dir);
+    snprintf(args, sizeof args, "lut validate --target '%s' --samples 4 --svg '%s' --calibrate", tpath, svg);
+    cr_assert_eq(tu_run_cli(args, &out), 0, "%s", out);
+    const char *keys[] = {"\nn: 4\n", "\npearson_r: ", "\nmape: ", "\nwithin_5pct: ", "\nwithin_10pct: ",
+                          "\n  overhead_ms: "};
+    for (int i = 0; i < 6; i++) cr_assert(strstr(out, keys[i]), "no '%s' in: %s", keys[i], out);
+    double w10 = atof(strstr(out, "\nwithin_10pct: ") + 15);
+    cr_assert(w10 >= 0 && w10 <= 1, "%s", out);
+    free(out);
+    char *sv = tu_read_file(svg, NULL);
+    cr_assert_not_null(sv);
+    cr_assert(strstr(sv, "<svg") && strstr(sv, "y = x") && strstr(sv, "</svg>"), "%s", sv);
+    free(sv);
+    /* --calibrate stored the overhead: the LUT still loads and predicts */
+    cr_assert_eq(tu_run_cli(args, &out), 0, "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "lut predict --lut '%s' --arch '%s' --space '%s'", lpath, apath, spath);
     /* a corrupted LUT is refused with the line */
     char *text = tu_read_file(lpath, NULL);
     char *q = strstr(text, "\n---\n");
@@ -493,6 +512,31 @@ Test(lut_cli, target_check_and_probe_resume_predict, .timeout = 600) {
     cr_assert(strstr(out, "tiny.lut:10:"), "%s", out);
     free(out);
     inas_lut_free(&lut);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+Test(lut, metrics_and_svg) {
+    double p[4] = {1, 2, 3, 4}, m[4] = {1, 2.1, 3.5, 4};
+    double r, mape, w5, w10;
+    inas_latency_metrics(p, m, 4, &r, &mape, &w5, &w10);
+    cr_assert_gt(r, 0.95);
+    cr_assert_float_eq(w5, 0.75, 1e-12);   /* 0, 4.8 %, 14.3 %, 0 */
+    cr_assert_float_eq(w10, 0.75, 1e-12);
+    cr_assert_float_eq(mape, (0.1 / 2.1 + 0.5 / 3.5) / 4, 1e-12);
+    inas_validate_result res = {0};
+    res.n = 4;
+    res.predicted = p;
+    res.measured = m;
+    res.calibrated = p;
+    char *dir = tu_mkdtemp("svg");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/s.svg", dir);
+    cr_assert_eq(inas_validate_write_svg(&res, path, "a <title> & more", NULL), INAS_OK);
+    char *t = tu_read_file(path, NULL);
+    cr_assert(strstr(t, "a &lt;title> &amp; more"), "%s", t);
+    cr_assert(strstr(t, "stroke-dasharray"), "no y = x line");
+    free(t);
     tu_rmrf(dir);
     free(dir);
 }

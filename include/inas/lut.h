@@ -14,7 +14,9 @@
  *   dbranch l3-1 c88-32 r20-80           decoder branch from deeper level 3 into level 1 (conv+resize)
  *   dfuse n2 c32 k7 r80                  decoder fusion of 2 inputs (mean, SMSU, conv)
  *   output c16 r160-320                  output head (1x1 conv, sigmoid, upsampling to the input)
- *   overhead                             per-network constant (queue finish, calibrated by validate)
+ *   overhead                             per-network constant: probed as one tiny kernel + queue finish;
+ *                                        `inas lut validate --calibrate` replaces it by the median of
+ *                                        (measured - block sum), which may be negative
  *
  * LUT file: a text file written atomically.
  *
@@ -27,7 +29,7 @@
  *   space: 0123456789abcdef          (inas_lut_space_hash of the space probed)
  *   entries: 57
  *   ---
- *   KEY<TAB>MS<TAB>SPREAD_MS         (one line per key, sorted by key)
+ *   KEY<TAB>MS<TAB>SPREAD_MS         (one line per key, sorted by key; MS >= 0 except the overhead)
  *   ...
  *   crc32: 1a2b3c4d                  (CRC32 of every byte of the body lines above)
  *
@@ -147,6 +149,37 @@ inas_status inas_block_time(inas_ctx *ctx, const inas_space *space, const inas_b
  * to `lut_path` (atomically, periodically while probing, and at the end). */
 inas_status inas_lut_probe(inas_ctx *ctx, const inas_target *target, const inas_space *space, const char *lut_path,
                            const inas_probe_opts *opts, inas_probe_result *result);
+
+typedef struct inas_validate_opts {
+    int samples;   /* architectures to measure (>= 3) */
+    uint64_t seed; /* sampling seed */
+    FILE *progress;/* progress bar stream (NULL: none) */
+} inas_validate_opts;
+
+typedef struct inas_validate_result {
+    int n;
+    double *predicted, *measured; /* n each (ms); predicted with the LUT as it is */
+    double *calibrated;           /* n: block sum + the overhead calibrated on the other samples */
+    double pearson_r, mape, within_5pct, within_10pct;  /* raw LUT; shares as fractions */
+    double overhead_ms;                                 /* calibrated on all samples: median(measured - block sum) */
+    double cal_pearson_r, cal_mape, cal_within_5pct, cal_within_10pct; /* leave-one-out calibrated */
+} inas_validate_result;
+
+/* Samples many architectures of the space, keeps `samples` spread evenly
+ * over the LUT's predicted latency range (the smallest and largest included),
+ * exports each from a randomly initialised supernet (latency does not depend
+ * on the values) and times its forward end to end on ctx with the target's
+ * protocol. */
+inas_status inas_lut_validate(inas_ctx *ctx, const inas_target *target, const inas_space *space, const inas_lut *lut,
+                              const inas_validate_opts *opts, inas_validate_result *result);
+void inas_validate_result_free(inas_validate_result *r);
+/* Pearson r, MAPE and the shares within 5 % / 10 % of pred against meas. */
+void inas_latency_metrics(const double *pred, const double *meas, int n, double *r, double *mape, double *w5,
+                          double *w10);
+/* An SVG scatter plot (predicted vs measured, both raw and calibrated, with
+ * the y = x line), written atomically. */
+inas_status inas_validate_write_svg(const inas_validate_result *r, const char *path, const char *title,
+                                    inas_error *err);
 
 #ifdef __cplusplus
 }

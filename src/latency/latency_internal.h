@@ -5,11 +5,13 @@
 
 #include "inas/lut.h"
 
-/* Times fn (which enqueues device work; NULL: nothing) followed by a queue
- * finish with the protocol's warm-up, runs and statistic; *spread is the
- * median absolute deviation of the timed runs. */
+/* Times fn (which enqueues device work; NULL: nothing) with the protocol's
+ * warm-up (one call + finish each), runs and statistic. A timed run is
+ * `inner` calls back to back and one queue finish, divided by inner (inner
+ * <= 0: chosen so that a run lasts about 2 ms, at most 64 calls); *spread is
+ * the median absolute deviation of the timed runs. */
 inas_status inas_lut_time_fn(inas_ctx *ctx, inas_status (*fn)(void *), void *user, const inas_target_probe *pr,
-                             double *ms, double *spread);
+                             int inner, double *ms, double *spread);
 /* Creates the parent directory of path when missing (one level). */
 void lat_make_parent(const char *path);
 

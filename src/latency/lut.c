@@ -169,7 +169,9 @@ inas_status inas_lut_parse(const char *text, size_t len, const char *name, inas_
                 errno = 0;
                 ms = strtod(t1 + 1, &e1);
                 sp = strtod(t2 + 1, &e2);
-                ok = e1 != t1 + 1 && !*e1 && e2 != t2 + 1 && !*e2 && !errno && ms >= 0 && sp >= 0;
+                /* only the overhead may be negative (a calibrated correction) */
+                ok = e1 != t1 + 1 && !*e1 && e2 != t2 + 1 && !*e2 && !errno && (ms >= 0 || !strcmp(line, "overhead")) &&
+                     sp >= 0;
             }
             if (!ok) {
                 st = inas_error_set(err, INAS_ERR_FORMAT, "%s:%d: malformed entry (expected KEY<TAB>MS<TAB>SPREAD)", name,

@@ -174,6 +174,68 @@ static int do_predict(const lut_args *a) {
 }
 
 
+static int do_validate(const lut_args *a) {
+    if (!a->target) return cli_usage_error("lut", "validate needs --target");
+    if (a->samples < 3) return cli_usage_error("lut", "--samples must be at least 3");
+    inas_target t;
+    inas_space sp;
+    int ht, rc;
+    if ((rc = load_common(a, &t, &ht, &sp))) return rc;
+    if (t.transport != INAS_TRANSPORT_LOCAL)
+        return cli_fail("lut", "%s: transport adb is not implemented yet in this build (use a local target)",
+                        a->target);
+    const char *path = a->lut ? a->lut : t.lut;
+    inas_error err;
+    inas_lut lut;
+    inas_lut_init(&lut);
+    if (inas_lut_load(path, &lut, &err)) return cli_fail("lut", "%s", err.message);
+    if (lut.space_hash != inas_lut_space_hash(&sp)) {
+        inas_lut_free(&lut);
+        return cli_fail("lut", "%s was probed on another space than this one: pass its --space", path);
+    }
+    inas_ctx *ctx;
+    if ((rc = open_ctx(&t, &ctx))) {
+        inas_lut_free(&lut);
+        return rc;
+    }
+    inas_validate_opts o = {a->samples, a->seed, stderr};
+    inas_validate_result r;
+    double t0 = inas_wall_ms();
+    if (inas_lut_validate(ctx, &t, &sp, &lut, &o, &r)) {
+        rc = cli_fail("lut", "%s", inas_ctx_last_error(ctx));
+        goto done;
+    }
+    printf("target: %s\nlut: %s\ndevice: %s\nresolution: %d\nn: %d\npearson_r: %.4f\nmape: %.4f\n"
+           "within_5pct: %.3f\nwithin_10pct: %.3f\n",
+           t.name, path, inas_ctx_device(ctx)->name, t.probe.resolution, r.n, r.pearson_r, r.mape, r.within_5pct,
+           r.within_10pct);
+    const inas_lut_entry *oe = inas_lut_find(&lut, "overhead");
+    printf("lut_overhead_ms: %.4f\ncalibrated:  # per-network overhead = median(measured - block sum); figures "
+           "leave-one-out\n  overhead_ms: %.4f\n  pearson_r: %.4f\n  mape: %.4f\n  within_5pct: %.3f\n"
+           "  within_10pct: %.3f\nseconds: %.1f\nsamples:  # predicted, calibrated, measured (ms)\n",
+           oe ? oe->ms : 0.0, r.overhead_ms, r.cal_pearson_r, r.cal_mape, r.cal_within_5pct, r.cal_within_10pct,
+           (inas_wall_ms() - t0) / 1000.0);
+    for (int i = 0; i < r.n; i++)
+        printf("  - [%.3f, %.3f, %.3f]\n", r.predicted[i], r.calibrated[i], r.measured[i]);
+    rc = INAS_EXIT_OK;
+    if (a->svg) {
+        char title[256];
+        snprintf(title, sizeof title, "%s: LUT predicted vs measured (n=%d, %dpx)", t.name, r.n, t.probe.resolution);
+        if (inas_validate_write_svg(&r, a->svg, title, &err)) rc = cli_fail("lut", "%s", err.message);
+    }
+    if (rc == INAS_EXIT_OK && a->calibrate) {
+        double sp_o = oe ? oe->spread : 0.0;
+        if (inas_lut_set(&lut, "overhead", r.overhead_ms, sp_o) || inas_lut_save(&lut, path, &err))
+            rc = cli_fail("lut", "%s: cannot store the calibrated overhead: %s", path, err.message);
+        else fprintf(stderr, "inas lut: stored overhead %.4f ms in %s\n", r.overhead_ms, path);
+    }
+    inas_validate_result_free(&r);
+done:
+    inas_lut_free(&lut);
+    inas_ctx_destroy(ctx);
+    return rc;
+}
+
 int cmd_lut(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         usage(stdout);
@@ -186,5 +248,6 @@ int cmd_lut(int argc, char **argv) {
     if (!strcmp(argv[1], "keys")) return do_keys(&a);
     if (!strcmp(argv[1], "probe")) return do_probe(&a);
     if (!strcmp(argv[1], "predict")) return do_predict(&a);
+    if (!strcmp(argv[1], "validate")) return do_validate(&a);
     return cli_usage_error("lut", "unknown sub-command '%s'", argv[1]);
 }
