@@ -540,3 +540,81 @@ Test(lut, metrics_and_svg) {
     tu_rmrf(dir);
     free(dir);
 }
+
+/* ---- the adb transport, with the stand-in tests/fake-adb ----------------------------------------------- */
+
+Test(lut_adb, push_shell_pull_lost_device_and_resume, .timeout = 600) {
+    const char *src = getenv("INAS_SOURCE_DIR"), *bin = getenv("INAS_BINARY_DIR");
+    cr_assert(src && bin);
+    char *dir = tu_mkdtemp("adb");
+    char spath[1024], tpath[1024], lpath[1024], root[1024], adbp[1024], doc[4096], args[2048];
+    snprintf(spath, sizeof spath, "%s/tiny-space.yaml", dir);
+    cr_assert_eq(tu_write_file(spath, TINY, strlen(TINY)), 0);
+    snprintf(lpath, sizeof lpath, "%s/phone.lut", dir);
+    snprintf(root, sizeof root, "%s/device", dir);
+    snprintf(adbp, sizeof adbp, "%s/tests/fake-adb", src);
+    snprintf(tpath, sizeof tpath, "%s/phone.yaml", dir);
+    snprintf(doc, sizeof doc,
+             "name: phone\nprobe: {resolution: 64, warmup: 1, runs: 2}\ntransport: adb\n"
+             "adb: {serial: emu-7, remote_dir: /data/local/tmp/inas, probe_binary: %s/inas-probe,\n"
+             "      opencl_library: /vendor/lib64/libOpenCL.so, taskset: \"1\"}\nlut: %s\nspace: tiny-space.yaml\n",
+             bin, lpath);
+    cr_assert_eq(tu_write_file(tpath, doc, strlen(doc)), 0);
+    setenv("INAS_ADB", adbp, 1);
+    setenv("FAKE_ADB_ROOT", root, 1);
+    setenv("FAKE_ADB_SERIAL", "emu-7", 1);
+    char *out = NULL;
+    snprintf(args, sizeof args, "lut probe --target '%s'", tpath);
+    /* no device attached */
+    setenv("FAKE_ADB_NO_DEVICE", "1", 1);
+    cr_assert_eq(tu_run_cli(args, &out), 1, "%s", out);
+    cr_assert(strstr(out, "no devices/emulators found"), "%s", out);
+    free(out);
+    unsetenv("FAKE_ADB_NO_DEVICE");
+    /* another serial */
+    setenv("FAKE_ADB_SERIAL", "emu-8", 1);
+    cr_assert_eq(tu_run_cli(args, &out), 1, "%s", out);
+    cr_assert(strstr(out, "device 'emu-7' not found"), "%s", out);
+    free(out);
+    setenv("FAKE_ADB_SERIAL", "emu-7", 1);
+    /* the device is lost during the second chunk of 32 keys: the first chunk is kept */
+    setenv("FAKE_ADB_LOSE_AFTER", "1", 1);
+    cr_assert_eq(tu_run_cli(args, &out), 1, "%s", out);
+    cr_assert(strstr(out, "device offline"), "%s", out);
+    cr_assert(strstr(out, "measured: 32\n"), "%s", out);
+    free(out);
+    unsetenv("FAKE_ADB_LOSE_AFTER");
+    inas_lut lut;
+    inas_lut_init(&lut);
+    inas_error err;
+    cr_assert_eq(inas_lut_load(lpath, &lut, &err), INAS_OK, "%s", err.message);
+    cr_assert_eq(lut.n, 32);
+    cr_assert_not_null(inas_lut_find(&lut, "overhead"));
+    inas_lut first = lut;
+    inas_lut_init(&lut);
+    /* the device comes back: resume measures only the rest */
+    char lost[1100];
+    snprintf(lost, sizeof lost, "%s/.lost", root);
+    cr_assert_eq(remove(lost), 0);
+    snprintf(args, sizeof args, "lut probe --target '%s' --resume", tpath);
+    cr_assert_eq(tu_run_cli(args, &out), 0, "%s", out);
+    cr_assert(strstr(out, "kept: 32\n") && strstr(out, "measured: 44\n"), "%s", out);
+    free(out);
+    cr_assert_eq(inas_lut_load(lpath, &lut, &err), INAS_OK, "%s", err.message);
+    cr_assert_eq(lut.n, 76);
+    cr_assert_neq(lut.device[0], '\0');
+    for (size_t i = 0; i < first.n; i++) {
+        const inas_lut_entry *e = inas_lut_find(&lut, first.e[i].key);
+        cr_assert(e && e->ms == first.e[i].ms, "%s changed", first.e[i].key);
+    }
+    /* the probe binary was pushed to the remote directory */
+    char pushed[1100];
+    snprintf(pushed, sizeof pushed, "%s/data/local/tmp/inas/inas-probe", root);
+    FILE *pf = fopen(pushed, "r");
+    cr_assert_not_null(pf);
+    fclose(pf);
+    inas_lut_free(&first);
+    inas_lut_free(&lut);
+    tu_rmrf(dir);
+    free(dir);
+}

@@ -132,6 +132,8 @@ typedef struct inas_probe_opts {
     int stop_after;      /* >0: stop (INAS_ERR_EXTERNAL "interrupted") after measuring this many keys */
     double save_every_ms;/* write the file at least this often while probing (0: after every key) */
     FILE *progress;      /* progress bar stream (NULL: none) */
+    const char *adb;     /* adb transport: the adb program (NULL: $INAS_ADB, else "adb") */
+    int chunk;           /* adb transport: keys per push/shell/pull round (0: 32) */
 } inas_probe_opts;
 
 typedef struct inas_probe_result {
@@ -149,6 +151,17 @@ inas_status inas_block_time(inas_ctx *ctx, const inas_space *space, const inas_b
  * to `lut_path` (atomically, periodically while probing, and at the end). */
 inas_status inas_lut_probe(inas_ctx *ctx, const inas_target *target, const inas_space *space, const char *lut_path,
                            const inas_probe_opts *opts, inas_probe_result *result);
+
+/* The same over adb (target transport adb): pushes the target's probe
+ * binary (built from src/tools/inas_probe.c) and the space to the remote
+ * directory, then per chunk of keys pushes the key list, runs the probe with
+ * `adb shell` (INAS_OPENCL_LIBRARY set to the target's library, pinned with
+ * taskset when given) and pulls and merges its results; the LUT is saved
+ * after every chunk. adb failures (no device, device lost mid-run, a failing
+ * command) are INAS_ERR_EXTERNAL with adb's output; finished entries stay in
+ * the file (rerun with resume). Needs no OpenCL context on the host. */
+inas_status inas_lut_probe_adb(const inas_target *target, const inas_space *space, const char *lut_path,
+                               const inas_probe_opts *opts, inas_probe_result *result, inas_error *err);
 
 typedef struct inas_validate_opts {
     int samples;   /* architectures to measure (>= 3) */

@@ -22,6 +22,8 @@ static void usage(FILE *f) {
             "          timed runs, statistic of the target's probe section) and writes the LUT\n"
             "          (default: the target's lut path, lut/NAME.lut) atomically as entries finish.\n"
             "          --resume keeps the entries already in the file and measures the rest.\n"
+            "          With transport adb the target's inas-probe binary runs on the phone through\n"
+            "          the adb client ($INAS_ADB, else adb on PATH): push, shell, pull per chunk.\n"
             "          INAS_PROBE_STOP_AFTER=N stops after N measured keys (simulated interruption).\n"
             "predict   prints the predicted latency of ARCH (YAML file or compact line): the sum of\n"
             "          its blocks' entries plus the overhead entry.\n"
@@ -116,12 +118,25 @@ static int do_probe(const lut_args *a) {
     inas_space sp;
     int ht, rc;
     if ((rc = load_common(a, &t, &ht, &sp))) return rc;
-    if (t.transport != INAS_TRANSPORT_LOCAL)
-        return cli_fail("lut", "%s: transport adb is not implemented yet in this build (use a local target)",
-                        a->target);
+    inas_probe_opts o = {0};
+    if (t.transport == INAS_TRANSPORT_ADB) {
+        o.resume = a->resume;
+        o.progress = stderr;
+        const char *stop = getenv("INAS_PROBE_STOP_AFTER");
+        if (stop && *stop) o.stop_after = atoi(stop);
+        const char *path = a->lut ? a->lut : t.lut;
+        inas_probe_result r;
+        inas_error err;
+        double t0 = inas_wall_ms();
+        inas_status st = inas_lut_probe_adb(&t, &sp, path, &o, &r, &err);
+        printf("lut: %s\ntarget: %s\ntransport: adb\nserial: %s\nkeys: %zu\nmeasured: %zu\nkept: %zu\nseconds: %.1f\n",
+               path, t.name, t.adb.serial[0] ? t.adb.serial : "(default)", r.keys, r.measured, r.kept,
+               (inas_wall_ms() - t0) / 1000.0);
+        if (st) return cli_fail("lut", "%s (finished entries are kept in %s; rerun with --resume)", err.message, path);
+        return INAS_EXIT_OK;
+    }
     inas_ctx *ctx;
     if ((rc = open_ctx(&t, &ctx))) return rc;
-    inas_probe_opts o = {0};
     o.resume = a->resume;
     o.save_every_ms = 2000;
     o.progress = stderr;
