@@ -165,7 +165,7 @@ inas_status inas_validate_write_svg(const inas_validate_result *r, const char *p
         hi = fmax(hi, fmax(r->measured[i], fmax(r->predicted[i], r->calibrated[i])));
     }
     hi = hi > 0 ? hi * 1.05 : 1;
-    const int W = 520, H = 520, L = 70, B = 60, P = 440; /* plot square of P pixels */
+    const int W = 520, H = 540, L = 70, B = 60, P = 440; /* plot square of P pixels */
 #define X(v) (L + (v) / hi * P)
 #define Y(v) (H - B - (v) / hi * P)
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
