@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "inas/lut.h"
 #include "inas/target.h"
@@ -47,6 +48,16 @@ Test(target, shipped_targets_parse) {
     cr_assert_eq(t.transport, INAS_TRANSPORT_ADB);
     cr_assert_str_eq(t.adb.taskset, "f0");
     cr_assert_str_eq(t.adb.remote_dir, "/data/local/tmp/inas");
+}
+
+Test(lut_cli, probe_binary_help) {
+    const char *bin = getenv("INAS_BINARY_DIR");
+    cr_assert_not_null(bin);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "'%s/inas-probe' --help > /dev/null", bin);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "'%s/inas-probe' --keys x 2> /dev/null", bin);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 2);
 }
 
 static const char *GOOD = "name: t1\n"
@@ -607,6 +618,19 @@ Test(lut_adb, push_shell_pull_lost_device_and_resume, .timeout = 600) {
         const inas_lut_entry *e = inas_lut_find(&lut, first.e[i].key);
         cr_assert(e && e->ms == first.e[i].ms, "%s changed", first.e[i].key);
     }
+    /* a failing adb command (the probe binary is missing on the host) */
+    char doc2[4096], tpath2[1100];
+    snprintf(doc2, sizeof doc2,
+             "name: phone\nprobe: {resolution: 64, warmup: 1, runs: 2}\ntransport: adb\n"
+             "adb: {serial: emu-7, remote_dir: /data/local/tmp/inas, probe_binary: %s/no-such-probe,\n"
+             "      opencl_library: /vendor/lib64/libOpenCL.so}\nlut: %s.2\nspace: tiny-space.yaml\n",
+             dir, lpath);
+    snprintf(tpath2, sizeof tpath2, "%s/phone2.yaml", dir);
+    cr_assert_eq(tu_write_file(tpath2, doc2, strlen(doc2)), 0);
+    snprintf(args, sizeof args, "lut probe --target '%s'", tpath2);
+    cr_assert_eq(tu_run_cli(args, &out), 1, "%s", out);
+    cr_assert(strstr(out, "adb push of the probe binary on emu-7 failed"), "%s", out);
+    free(out);
     /* the probe binary was pushed to the remote directory */
     char pushed[1100];
     snprintf(pushed, sizeof pushed, "%s/data/local/tmp/inas/inas-probe", root);
