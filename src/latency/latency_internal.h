@@ -12,6 +12,9 @@
  * the median absolute deviation of the timed runs. */
 inas_status inas_lut_time_fn(inas_ctx *ctx, inas_status (*fn)(void *), void *user, const inas_target_probe *pr,
                              int inner, double *ms, double *spread);
+/* Summary of n samples (sorted in place): the statistic and the median
+ * absolute deviation. */
+void lat_summarise(double *v, int n, inas_statistic stat, double *value, double *spread);
 /* Creates the parent directory of path when missing (one level). */
 void lat_make_parent(const char *path);
 

@@ -22,7 +22,7 @@ static int cmp_d(const void *a, const void *b) {
 
 /* Summary of n samples (sorted in place): the statistic and the median
  * absolute deviation. */
-static void summarise(double *v, int n, inas_statistic stat, double *value, double *spread) {
+void lat_summarise(double *v, int n, inas_statistic stat, double *value, double *spread) {
     qsort(v, (size_t)n, sizeof *v, cmp_d);
     double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
     if (stat == INAS_STAT_MIN) *value = v[0];
@@ -66,7 +66,7 @@ inas_status inas_lut_time_fn(inas_ctx *ctx, inas_status (*fn)(void *), void *use
         if (st == INAS_OK) st = inas_ctx_finish(ctx);
         v[i] = (inas_wall_ms() - t0) / inner;
     }
-    if (st == INAS_OK) summarise(v, pr->runs, pr->statistic, ms, spread);
+    if (st == INAS_OK) lat_summarise(v, pr->runs, pr->statistic, ms, spread);
     free(v);
     return st;
 }

@@ -114,19 +114,48 @@ inas_status inas_lut_validate(inas_ctx *ctx, const inas_target *t, const inas_sp
     if (st == INAS_OK) st = inas_tensor_fill(ctx, &j.x, 0.5f);
     inas_progress bar;
     if (opts && opts->progress) inas_progress_begin(&bar, opts->progress, "validate", (uint64_t)n);
-    for (int i = 0; i < n && st == INAS_OK; i++) {
-        /* evenly spaced in the sorted predictions: the smallest and the largest included */
-        int k = (int)llround((double)i * (pool - 1) / (n - 1));
-        st = inas_model_export(net, &c[k].a, &j.m);
-        double ms = 0, spread;
-        if (st == INAS_OK) st = inas_lut_time_fn(ctx, run_fwd, &j, &t->probe, 1, &ms, &spread);
-        inas_model_destroy(j.m);
+    /* Groups of up to GROUP models are measured interleaved: warm-up of each,
+     * then `runs` rounds timing one forward (+ finish) of every model of the
+     * group, so that load changes on a shared device spread over all of them
+     * instead of biasing the few measured while they last. */
+    enum { GROUP = 8 };
+    const inas_target_probe *pr = &t->probe;
+    double *v = malloc((size_t)GROUP * (size_t)pr->runs * sizeof *v);
+    if (!v && st == INAS_OK) st = inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "out of memory (validate)");
+    for (int g0 = 0; g0 < n && st == INAS_OK; g0 += GROUP) {
+        int gn = n - g0 < GROUP ? n - g0 : GROUP;
+        inas_model *ms[GROUP] = {0};
+        for (int q = 0; q < gn && st == INAS_OK; q++) {
+            int i = g0 + q;
+            /* evenly spaced in the sorted predictions: the smallest and the largest included */
+            int k = (int)llround((double)i * (pool - 1) / (n - 1));
+            st = inas_model_export(net, &c[k].a, &ms[q]);
+            res->predicted[i] = c[k].pred;
+            blocks[i] = c[k].pred - lut_over;
+        }
+        for (int q = 0; q < gn && st == INAS_OK; q++)
+            for (int w = 0; w < (pr->warmup > 0 ? pr->warmup : 1) && st == INAS_OK; w++) {
+                j.m = ms[q];
+                st = run_fwd(&j);
+                if (st == INAS_OK) st = inas_ctx_finish(ctx);
+            }
+        for (int r = 0; r < pr->runs && st == INAS_OK; r++)
+            for (int q = 0; q < gn && st == INAS_OK; q++) {
+                j.m = ms[q];
+                double t0 = inas_wall_ms();
+                st = run_fwd(&j);
+                if (st == INAS_OK) st = inas_ctx_finish(ctx);
+                v[q * pr->runs + r] = inas_wall_ms() - t0;
+            }
+        for (int q = 0; q < gn && st == INAS_OK; q++) {
+            double spread;
+            lat_summarise(v + q * pr->runs, pr->runs, pr->statistic, &res->measured[g0 + q], &spread);
+        }
+        for (int q = 0; q < gn; q++) inas_model_destroy(ms[q]);
         j.m = NULL;
-        res->predicted[i] = c[k].pred;
-        res->measured[i] = ms;
-        blocks[i] = c[k].pred - lut_over;
-        if (opts && opts->progress) inas_progress_update(&bar, (uint64_t)i + 1);
+        if (opts && opts->progress) inas_progress_update(&bar, (uint64_t)(g0 + gn));
     }
+    free(v);
     if (opts && opts->progress) inas_progress_end(&bar);
     inas_tensor_free(ctx, &j.x);
     inas_tensor_free(ctx, &j.y);
