@@ -154,6 +154,27 @@ static int weight(model_plan *p, const char *name, int ndim, int d0, int d1, int
     inas_model *m = p->m;
     int want[4] = {d0, d1, d2, d3};
     int i = model_find_weight(m, name);
+    if (i < 0 && m->has_block) {
+        size_t n = (size_t)d0 * (ndim > 1 ? d1 : 1) * (ndim > 2 ? d2 : 1) * (ndim > 3 ? d3 : 1);
+        float *h = malloc((n ? n : 1) * sizeof *h);
+        if (!h) {
+            inas_ctx_fail(m->ctx, INAS_ERR_NO_MEMORY, "out of memory (block weights)");
+            p->failed = 1;
+            return -1;
+        }
+        uint32_t r = 2463534242u;
+        for (size_t e = 0; e < n; e++) {
+            r ^= r << 13, r ^= r >> 17, r ^= r << 5;
+            h[e] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 0.1f;
+        }
+        i = model_add_weight(m, name, ndim, want, h);
+        free(h);
+        if (i < 0) {
+            p->failed = 1;
+            return -1;
+        }
+        return i; /* not in `used` (sized before the block's weights existed) */
+    }
     if (i < 0) {
         inas_ctx_fail(m->ctx, INAS_ERR_FORMAT, "%s: missing tensor %s", m->source, name);
         p->failed = 1;
@@ -297,11 +318,70 @@ static int mbconv(model_plan *p, int x, const char *base, int expand, int out, i
     return binary(p, S_ADD, h, sc);
 }
 
+/* ---- head blocks, shared by the full network and the one-block networks ---------------------- */
+
+/* Transport branch from level j (value x, width of x) into level i (width
+ * wi, spatial size `size`): a deeper level is projected then upsampled, a
+ * shallower one max-pooled then projected. */
+static int tbranch(model_plan *p, int x, int i, int j, int wi, int size) {
+    char pre[96];
+    snprintf(pre, sizeof pre, "head.transport%d.branch%d.conv", i, j);
+    if (j > i) return resize(p, conv(p, x, pre, wi, 1, 1, 0, 1, INAS_ACT_NONE), size);
+    int f = 1 << (i - j);
+    int b = x < 0 ? -1
+                  : unary(p, S_MAXPOOL, x, V(x)->shape[0], V(x)->shape[1], inas_maxpool_out_size(V(x)->shape[2], f),
+                          inas_maxpool_out_size(V(x)->shape[3], f), f, 0);
+    return conv(p, b, pre, wi, 1, 1, 0, 1, INAS_ACT_NONE);
+}
+
+/* Transport fusion of level i: mean of the branches, SMSU, conv, SMSU, conv,
+ * residual add, SiLU. */
+static int tfuse(model_plan *p, const int *br, int nb, int i, inas_kset ks, int wi) {
+    char pre[96];
+    int xm = mean(p, br, nb);
+    snprintf(pre, sizeof pre, "head.transport%d.smsu1", i);
+    int t = smsu(p, xm, pre, ks, 1, INAS_ACT_NONE);
+    snprintf(pre, sizeof pre, "head.transport%d.conv1", i);
+    t = conv(p, t, pre, wi, 1, 1, 0, 1, INAS_ACT_SILU);
+    snprintf(pre, sizeof pre, "head.transport%d.smsu2", i);
+    t = smsu(p, t, pre, ks, 1, INAS_ACT_NONE);
+    snprintf(pre, sizeof pre, "head.transport%d.conv2", i);
+    t = conv(p, t, pre, wi, 1, 1, 0, 1, INAS_ACT_NONE);
+    t = binary(p, S_ADD, t, xm);
+    return t < 0 ? -1 : unary(p, S_ACT, t, V(t)->shape[0], V(t)->shape[1], V(t)->shape[2], V(t)->shape[3], 0,
+                              INAS_ACT_SILU);
+}
+
+/* Decoder branch from deeper level j into level i: conv + SiLU, upsampling. */
+static int dbranch(model_plan *p, int x, int i, int j, int wi, int size) {
+    char pre[96];
+    snprintf(pre, sizeof pre, "head.decoder%d.branch%d.conv", i, j);
+    return resize(p, conv(p, x, pre, wi, 1, 1, 0, 1, INAS_ACT_SILU), size);
+}
+
+/* Decoder fusion of level i: mean, SMSU, conv + SiLU. */
+static int dfuse(model_plan *p, const int *br, int nb, int i, inas_kset ks, int wi) {
+    char pre[96];
+    int d = mean(p, br, nb);
+    snprintf(pre, sizeof pre, "head.decoder%d.smsu", i);
+    d = smsu(p, d, pre, ks, 1, INAS_ACT_NONE);
+    snprintf(pre, sizeof pre, "head.decoder%d.conv", i);
+    return conv(p, d, pre, wi, 1, 1, 0, 1, INAS_ACT_SILU);
+}
+
+/* Output head: 1x1 conv + sigmoid, then upsampling to R (a copy when the
+ * sizes agree, so that the output is a step's result). */
+static int out_head(model_plan *p, int x, int R) {
+    int o = conv(p, x, "head.output0", 1, 1, 1, 0, 0, INAS_ACT_SIGMOID);
+    if (o < 0) return -1;
+    if (V(o)->shape[2] != R) return resize(p, o, R);
+    return unary(p, S_ACT, o, V(o)->shape[0], 1, R, R, 0, INAS_ACT_NONE);
+}
+
 static void build(model_plan *p) {
     inas_model *m = p->m;
     const inas_space *sp = &m->space;
     const inas_arch *arch = &m->arch;
-    char pre[160];
     int R = p->R;
     p->x = new_val(p, p->N, 3, R, R);
     if (p->x >= 0) p->vals[p->x].slot = -1;
@@ -335,34 +415,9 @@ static void build(model_plan *p) {
         int br[INAS_OP_MEAN_MAX], nb = 0;
         for (int j = 0; j < nl; j++) {
             if (!(arch->transport_levels[i] & (1u << j))) continue;
-            int b;
-            snprintf(pre, sizeof pre, "head.transport%d.branch%d.conv", i, j);
-            if (j == i) b = feat[i];
-            else if (j > i) {
-                b = conv(p, feat[j], pre, wi, 1, 1, 0, 1, INAS_ACT_NONE);
-                b = resize(p, b, size);
-            } else {
-                int f = 1 << (i - j), x = feat[j];
-                b = x < 0 ? -1
-                          : unary(p, S_MAXPOOL, x, V(x)->shape[0], V(x)->shape[1],
-                                  inas_maxpool_out_size(V(x)->shape[2], f), inas_maxpool_out_size(V(x)->shape[3], f),
-                                  f, 0);
-                b = conv(p, b, pre, wi, 1, 1, 0, 1, INAS_ACT_NONE);
-            }
-            br[nb++] = b;
+            br[nb++] = j == i ? feat[i] : tbranch(p, feat[j], i, j, wi, size);
         }
-        int xm = mean(p, br, nb);
-        snprintf(pre, sizeof pre, "head.transport%d.smsu1", i);
-        int t = smsu(p, xm, pre, arch->transport_kernels[i], 1, INAS_ACT_NONE);
-        snprintf(pre, sizeof pre, "head.transport%d.conv1", i);
-        t = conv(p, t, pre, wi, 1, 1, 0, 1, INAS_ACT_SILU);
-        snprintf(pre, sizeof pre, "head.transport%d.smsu2", i);
-        t = smsu(p, t, pre, arch->transport_kernels[i], 1, INAS_ACT_NONE);
-        snprintf(pre, sizeof pre, "head.transport%d.conv2", i);
-        t = conv(p, t, pre, wi, 1, 1, 0, 1, INAS_ACT_NONE);
-        t = binary(p, S_ADD, t, xm);
-        tr[i] = t < 0 ? -1 : unary(p, S_ACT, t, V(t)->shape[0], V(t)->shape[1], V(t)->shape[2], V(t)->shape[3], 0,
-                                   INAS_ACT_SILU);
+        tr[i] = tfuse(p, br, nb, i, arch->transport_kernels[i], wi);
     }
     for (int i = nl - 1; i >= 0; i--) {
         layer(p, "decoder%d", i, -1);
@@ -375,32 +430,58 @@ static void build(model_plan *p) {
         uint32_t levels = inas_arch_decoder_levels(arch, i);
         int br[INAS_OP_MEAN_MAX], nb = 0;
         br[nb++] = tr[i];
-        for (int j = i + 1; j < nl; j++) {
-            if (!(levels & (1u << j))) continue;
-            snprintf(pre, sizeof pre, "head.decoder%d.branch%d.conv", i, j);
-            int b = conv(p, dec[j], pre, wi, 1, 1, 0, 1, INAS_ACT_SILU);
-            br[nb++] = resize(p, b, size);
-        }
-        int d = mean(p, br, nb);
-        snprintf(pre, sizeof pre, "head.decoder%d.smsu", i);
-        d = smsu(p, d, pre, arch->decoder_kernels[i], 1, INAS_ACT_NONE);
-        snprintf(pre, sizeof pre, "head.decoder%d.conv", i);
-        dec[i] = conv(p, d, pre, wi, 1, 1, 0, 1, INAS_ACT_SILU);
+        for (int j = i + 1; j < nl; j++)
+            if (levels & (1u << j)) br[nb++] = dbranch(p, dec[j], i, j, wi, size);
+        dec[i] = dfuse(p, br, nb, i, arch->decoder_kernels[i], wi);
     }
     layer(p, "output", 0, -1);
-    int o = conv(p, dec[0], "head.output0", 1, 1, 1, 0, 0, INAS_ACT_SIGMOID);
+    int o = out_head(p, dec[0], R);
     if (o < 0) {
         p->failed = 1;
         return;
     }
-    if (V(o)->shape[2] != R) {
-        o = resize(p, o, R);
-    } else {
-        /* the output must be a step's result bound to the caller's tensor */
-        o = unary(p, S_ACT, o, p->N, 1, R, R, 0, INAS_ACT_NONE);
-    }
     p->y = o;
-    if (o >= 0) p->vals[o].slot = -1;
+    p->vals[o].slot = -1;
+}
+
+/* A one-block network (m->block): its inputs are values no step produces
+ * (assign gives them their own buffers); p->y is the block's output. */
+static void build_block(model_plan *p) {
+    const inas_block_key *k = &p->m->block;
+    const inas_space *sp = &p->m->space;
+    int N = p->N, in[INAS_OP_MEAN_MAX], n = k->branches < 1 ? 1 : k->branches;
+    if (n > INAS_OP_MEAN_MAX) {
+        p->failed = 1;
+        inas_ctx_fail(p->m->ctx, INAS_ERR_INVALID_ARG, "block: %d branches (at most %d)", n, INAS_OP_MEAN_MAX);
+        return;
+    }
+    for (int i = 0; i < n; i++) in[i] = new_val(p, N, k->cin, k->rin, k->rin);
+    layer(p, "block", 0, -1);
+    int y = -1;
+    switch (k->kind) {
+    case INAS_BLOCK_STEM: y = conv(p, in[0], "stem.conv", k->cout, k->k, k->stride, k->k / 2, 1, INAS_ACT_SILU); break;
+    case INAS_BLOCK_MBCONV:
+        y = mbconv(p, in[0], "block", k->cin ? k->mid / k->cin : 1, k->cout, k->stride, INAS_KSET(k->k));
+        break;
+    case INAS_BLOCK_TBRANCH: y = tbranch(p, in[0], k->dst, k->src, k->cout, k->rout); break;
+    case INAS_BLOCK_TFUSE: y = tfuse(p, in, n, 0, INAS_KSET(k->k), k->cout); break;
+    case INAS_BLOCK_DBRANCH: y = dbranch(p, in[0], k->dst, k->src, k->cout, k->rout); break;
+    case INAS_BLOCK_DFUSE: y = dfuse(p, in, n, 0, INAS_KSET(k->k), k->cout); break;
+    case INAS_BLOCK_OUTPUT: y = out_head(p, in[0], k->rout); break;
+    default: y = -1; break;
+    }
+    (void)sp;
+    if (y < 0 || y == in[0]) {
+        /* an empty block (identity) still needs an output value: copy */
+        if (y == in[0] && y >= 0) y = unary(p, S_ACT, y, N, k->cin, k->rin, k->rin, 0, INAS_ACT_NONE);
+        if (y < 0) {
+            p->failed = 1;
+            if (inas_ctx_last_status(p->m->ctx) == INAS_OK)
+                inas_ctx_fail(p->m->ctx, INAS_ERR_INVALID_ARG, "block: cannot build kind %d", (int)k->kind);
+            return;
+        }
+    }
+    p->y = y;
 }
 
 /* Liveness and buffer assignment: each step's output takes a free buffer
@@ -445,6 +526,20 @@ static inas_status assign(model_plan *p) {
             if (v->last == s && v->slot >= 0) p->slots[v->slot].busy = 0;
         }
     }
+    for (int i = 0; i < p->nvals; i++) {
+        if (p->vals[i].slot != -2 || p->vals[i].last < 0) continue; /* block inputs: own buffers */
+        if (p->nslots == p->capsl) {
+            int nc = p->capsl ? p->capsl * 2 : 16;
+            pslot *ns = realloc(p->slots, (size_t)nc * sizeof *ns);
+            if (!ns) return inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "out of memory (plan)");
+            p->slots = ns;
+            p->capsl = nc;
+        }
+        memset(&p->slots[p->nslots], 0, sizeof p->slots[p->nslots]);
+        p->slots[p->nslots].bytes = (size_t)p->vals[i].shape[0] * p->vals[i].shape[1] * p->vals[i].shape[2] *
+                                    p->vals[i].shape[3] * sizeof(float);
+        p->vals[i].slot = p->nslots++;
+    }
     if (p->dry) return INAS_OK;
     for (int j = 0; j < p->nslots; j++) {
         inas_status st = inas_pool_acquire(ctx, p->slots[j].bytes, &p->slots[j].mem, &p->slots[j].block);
@@ -474,7 +569,8 @@ static inas_status plan_make(inas_model *m, int N, int R, int dry, model_plan **
     p->dry = dry;
     p->unmerged = m->unmerged;
     p->x = p->y = -1;
-    build(p);
+    if (m->has_block) build_block(p);
+    else build(p);
     inas_status st = INAS_OK;
     if (p->failed || p->y < 0) {
         st = inas_ctx_last_status(m->ctx);
@@ -623,4 +719,28 @@ inas_status inas_model_get_blocks(inas_model *m, int resolution, inas_model_bloc
     *count = p->nlayers;
     plan_destroy(m->ctx, p);
     return INAS_OK;
+}
+
+inas_model *model_block_new(inas_ctx *ctx, const inas_space *space, const inas_block_key *key) {
+    inas_arch a;
+    inas_arch_sample_min(space, &a);
+    inas_model *m = model_new(ctx, space, &a);
+    if (!m) return NULL;
+    m->has_block = 1;
+    m->block = *key;
+    snprintf(m->source, sizeof m->source, "probe block");
+    return m;
+}
+
+inas_status model_block_run(inas_model *m, int N) {
+    if (!m || !m->has_block) return inas_ctx_fail(m ? m->ctx : NULL, INAS_ERR_INVALID_ARG, "not a block model");
+    if (m->plan && m->plan->N != N) model_plan_free(m);
+    if (!m->plan) {
+        inas_status st = plan_make(m, N, m->block.rin, 0, &m->plan);
+        if (st != INAS_OK) return st;
+    }
+    model_plan *p = m->plan;
+    inas_status st = INAS_OK;
+    for (int s = 0; st == INAS_OK && s < p->nsteps; s++) st = run_step(m, p, &p->steps[s]);
+    return st;
 }

@@ -3,6 +3,7 @@
 #ifndef INAS_DEPLOY_MODEL_INTERNAL_H
 #define INAS_DEPLOY_MODEL_INTERNAL_H
 
+#include "inas/lut.h"
 #include "inas/model.h"
 
 typedef struct model_weight {
@@ -25,6 +26,11 @@ struct inas_model {
     char source[2048]; /* the weights file (or "export") named in errors */
     int unmerged;
     model_plan *plan;
+    /* A one-block network for latency probing (src/latency/probe.c): the plan
+     * holds only that block, its inputs are plan buffers, and missing weights
+     * are synthesised (values do not matter for timing). */
+    int has_block;
+    inas_block_key block;
 };
 
 /* A new empty model on ctx for arch in space (NULL on out of memory). */
@@ -33,6 +39,11 @@ inas_model *model_new(inas_ctx *ctx, const inas_space *space, const inas_arch *a
  * on the context). A weight with the same name is an error. */
 int model_add_weight(inas_model *m, const char *name, int ndim, const int *shape, const float *host);
 int model_find_weight(const inas_model *m, const char *name);
+/* A model that runs one block of `space` (engine.c builds it with the same
+ * code as the full network); NULL on out of memory. */
+inas_model *model_block_new(inas_ctx *ctx, const inas_space *space, const inas_block_key *key);
+/* Runs the block once at batch N (planned on first use); no queue finish. */
+inas_status model_block_run(inas_model *m, int N);
 /* Drops the cached plan (engine.c). */
 void model_plan_free(inas_model *m);
 

@@ -18,6 +18,9 @@ const inas_command inas_commands[] = {
     {"export", cmd_export, "export an architecture from a supernet: BN folded, SMSUs merged, no retraining"},
     {"infer", cmd_infer, "run an exported model on images: saliency PNGs"},
     {"model", cmd_model, "inspect an exported model: inas model info MODEL_DIR"},
+    {"target", cmd_target, "check a device target file: inas target check TARGET.yaml"},
+    {"lut", cmd_lut, "latency lookup tables: inas lut keys|probe|predict|validate ..."},
+    {"search", cmd_search, "LGS evolutionary search: the latency/quality Pareto front for a target"},
     {"bench", cmd_bench, "benchmarks: inas bench ops|cl|eval|train|model ..."},
     {NULL, NULL, NULL},
 };

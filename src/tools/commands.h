@@ -46,6 +46,7 @@ int cmd_version(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_ckpt(int argc, char **argv);
 int cmd_recalibrate(int argc, char **argv);
@@ -55,6 +56,8 @@ int cmd_arch(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_target(int argc, char **argv);
+int cmd_lut(int argc, char **argv);
 
 /* Benchmark suites (inas bench NAME), table in cmd_bench.c. */
 int bench_cl(int argc, char **argv);

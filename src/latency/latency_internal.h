@@ -1,0 +1,21 @@
+/* latency_internal.h - helpers shared by src/latency (probe and validation);
+ * not installed. */
+#ifndef INAS_LATENCY_INTERNAL_H
+#define INAS_LATENCY_INTERNAL_H
+
+#include "inas/lut.h"
+
+/* Times fn (which enqueues device work; NULL: nothing) with the protocol's
+ * warm-up (one call + finish each), runs and statistic. A timed run is
+ * `inner` calls back to back and one queue finish, divided by inner (inner
+ * <= 0: chosen so that a run lasts about 2 ms, at most 64 calls); *spread is
+ * the median absolute deviation of the timed runs. */
+inas_status inas_lut_time_fn(inas_ctx *ctx, inas_status (*fn)(void *), void *user, const inas_target_probe *pr,
+                             int inner, double *ms, double *spread);
+/* Summary of n samples (sorted in place): the statistic and the median
+ * absolute deviation. */
+void lat_summarise(double *v, int n, inas_statistic stat, double *value, double *spread);
+/* Creates the parent directory of path when missing (one level). */
+void lat_make_parent(const char *path);
+
+#endif
