@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "inas/dataset.h"
+#include "inas/lut.h"
 #include "inas/search.h"
 #include "inas/supernet.h"
 #include "testutil.h"
@@ -293,4 +294,72 @@ Test(search, small_search_on_a_supernet) {
     inas_pair_list_free(&all);
     inas_supernet_destroy(net);
     inas_ctx_destroy(ctx);
+}
+
+/* The CLI on a synthetic LUT of the narrow space (entries from the MAC model
+ * of each block's key hash, no probing): search with the proxy quality writes
+ * candidates, front and plot; --resume re-evaluates nothing; coverage prints
+ * its YAML keys. */
+Test(search, cli_search_and_coverage_on_a_lut) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/examples/space-small.yaml", getenv("INAS_SOURCE_DIR"));
+    inas_space small;
+    inas_error err;
+    cr_assert_eq(inas_space_load(path, &small, &err), INAS_OK, "%s", err.message);
+    char *dir = tu_mkdtemp("search-cli");
+    inas_block_key *keys;
+    size_t nk;
+    cr_assert_eq(inas_lut_enumerate(&small, 64, &keys, &nk, &err), INAS_OK, "%s", err.message);
+    inas_lut lut;
+    inas_lut_init(&lut);
+    snprintf(lut.target, sizeof lut.target, "synthetic");
+    lut.space_hash = inas_lut_space_hash(&small);
+    for (size_t i = 0; i < nk; i++) {
+        char k[INAS_BLOCK_KEY_MAX];
+        inas_block_key_format(&keys[i], k, sizeof k);
+        cr_assert_eq(inas_lut_set(&lut, k, 0.01 + (double)(inas_crc32(0, k, strlen(k)) % 1000) / 1e4, 0), INAS_OK);
+    }
+    free(keys);
+    char lp[1100], tp[1100], out[1100], args[4096], *o = NULL;
+    snprintf(lp, sizeof lp, "%s/small.lut", dir);
+    cr_assert_eq(inas_lut_save(&lut, lp, &err), INAS_OK, "%s", err.message);
+    inas_lut_free(&lut);
+    snprintf(tp, sizeof tp, "%s/t.yaml", dir);
+    char target[6000];
+    snprintf(target, sizeof target,
+             "name: synthetic\nopencl: {type: cpu}\ntransport: local\nprobe: {resolution: 64, batch: 1, warmup: 1, runs: 1}\n"
+             "lut: %s\nspace: %s\n",
+             lp, path);
+    cr_assert_eq(tu_write_file(tp, target, strlen(target)), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(args, sizeof args, "search --target %s --quality proxy --population 40 --groups 4 --parents 10 --iterations 2 -o %s",
+             tp, out);
+    cr_assert_eq(tu_run_cli(args, &o), 0, "%s", o);
+    cr_assert(strstr(o, "candidates: 60") && strstr(o, "evaluations: 60") && strstr(o, "pareto:"), "%s", o);
+    free(o);
+    inas_candidate *c;
+    size_t n;
+    snprintf(path, sizeof path, "%s/candidates.yaml", out);
+    cr_assert_eq(inas_candidates_read(path, &small, &c, &n, &err), INAS_OK, "%s", err.message);
+    cr_assert_eq(n, 60);
+    free(c);
+    snprintf(path, sizeof path, "%s/pareto.yaml", out);
+    cr_assert_eq(inas_candidates_read(path, &small, &c, &n, &err), INAS_OK, "%s", err.message);
+    cr_assert_gt(n, 0);
+    free(c);
+    snprintf(path, sizeof path, "%s/pareto.svg", out);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert(svg && strstr(svg, "</svg>"));
+    free(svg);
+    strncat(args, " --resume", sizeof args - strlen(args) - 1);
+    cr_assert_eq(tu_run_cli(args, &o), 0, "%s", o);
+    cr_assert(strstr(o, "candidates: 60") && strstr(o, "evaluations: 0"), "resume re-evaluates nothing: %s", o);
+    free(o);
+    snprintf(args, sizeof args, "search coverage --target %s --samples 200", tp);
+    cr_assert_eq(tu_run_cli(args, &o), 0, "%s", o);
+    cr_assert(strstr(o, "lgs_coverage: ") && strstr(o, "uniform_coverage: "), "%s", o);
+    free(o);
+    cr_assert_eq(tu_run_cli("search --quality proxy", NULL), 2, "missing --target is a usage error");
+    tu_rmrf(dir);
+    free(dir);
 }
