@@ -363,3 +363,63 @@ Test(search, cli_search_and_coverage_on_a_lut) {
     tu_rmrf(dir);
     free(dir);
 }
+
+typedef struct lut_lat {
+    const inas_lut *lut;
+    const inas_space *space;
+    int failed;
+} lut_lat;
+
+static double lut_latency(void *user, const inas_arch *a) {
+    lut_lat *l = user;
+    double ms;
+    if (inas_lut_predict(l->lut, a, l->space, 320, &ms, NULL) != INAS_OK) {
+        l->failed = 1;
+        return INFINITY;
+    }
+    return ms;
+}
+
+/* LGS on the built-in space with the committed host LUT (lut/host-cpu.lut,
+ * probed on the development machine): every one of 10 groups is reached and
+ * 1000 samples cover >= 99 % of 100 latency bins (uniform sampling: less). */
+Test(search, lgs_coverage_with_the_host_lut) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/lut/host-cpu.lut", getenv("INAS_SOURCE_DIR"));
+    inas_lut lut;
+    inas_lut_init(&lut);
+    inas_error err;
+    cr_assert_eq(inas_lut_load(path, &lut, &err), INAS_OK, "%s", err.message);
+    cr_assert_eq(lut.space_hash, inas_lut_space_hash(&space), "the host LUT was probed on the built-in space");
+    lut_lat ll = {&lut, &space, 0};
+    inas_search_config cfg;
+    inas_search_config_defaults(&cfg);
+    inas_search *s;
+    cr_assert_eq(inas_search_create(&space, &cfg, lut_latency, &ll, inas_quality_proxy, &space, &s, &err), INAS_OK);
+    double lo, hi;
+    inas_search_range(s, &lo, &hi);
+    inas_rng r;
+    inas_rng_seed(&r, 2);
+    enum { M = 1000 };
+    double *lgs = malloc(M * sizeof *lgs), *uni = malloc(M * sizeof *uni);
+    int reached[10] = {0};
+    double w = (hi - lo) / 100;
+    for (int i = 0; i < M; i++) {
+        inas_arch a;
+        inas_search_sample_in(s, lo + (i % 100) * w, lo + (i % 100 + 1) * w, &r, &a);
+        lgs[i] = lut_latency(&ll, &a);
+        reached[inas_search_group_of(s, lgs[i])] = 1;
+        inas_arch_sample_random(&space, &r, &a);
+        uni[i] = lut_latency(&ll, &a);
+    }
+    cr_assert(!ll.failed, "every sampled architecture's blocks are in the LUT");
+    for (int g = 0; g < 10; g++) cr_assert(reached[g], "group %d reached", g);
+    double cl = inas_latency_coverage(lgs, M, lo, hi, 100, NULL), cu = inas_latency_coverage(uni, M, lo, hi, 100, NULL);
+    fprintf(stderr, "host LUT, default space: latency %.2f..%.2f ms, coverage LGS %.2f, uniform %.2f\n", lo, hi, cl, cu);
+    cr_assert_geq(cl, 0.99);
+    cr_assert_lt(cu, cl);
+    free(lgs);
+    free(uni);
+    inas_search_destroy(s);
+    inas_lut_free(&lut);
+}
