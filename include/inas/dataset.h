@@ -109,6 +109,17 @@ inas_status inas_loader_set_state(inas_loader *l, const inas_loader_state *s, in
 size_t inas_loader_skipped(const inas_loader *l);
 void inas_loader_destroy(inas_loader *l);
 
+/* ---- synthetic data ---------------------------------------------------------------- */
+
+/* One synthetic salient-object sample of size x size: an interleaved RGB
+ * image (textured background, one to three textured objects: ellipses,
+ * rectangles, triangles, stars) and its exact 0/255 mask. Deterministic in rng. */
+inas_status inas_synth_sample(int size, inas_rng *rng, unsigned char *rgb, unsigned char *mask);
+/* Writes `count` samples as images_dir/synth_NNNNN.png and masks_dir/synth_NNNNN.png
+ * (directories created when missing); sample i depends only on (seed, i). */
+inas_status inas_synth_dataset(const char *images_dir, const char *masks_dir, int count, int size, uint64_t seed,
+                               inas_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,7 +20,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "Usage: inas search --target FILE --supernet CKPT --val-images DIR --val-masks DIR -o OUT_DIR [options]\n"
             "       inas search --target FILE --quality proxy -o OUT_DIR [options]\n"
-            "       inas search coverage --target FILE [--samples 1000] [--space FILE] [--seed S]\n\n"
+            "       inas search coverage --target FILE [--samples 1000] [--space FILE] [--lut FILE] [--seed S]\n\n"
             "Latency-group-sampling evolutionary search (iNAS Algorithm 1): latency from the\n"
             "target's LUT, quality = max F-measure after BN recalibration (or the documented\n"
             "proxy). Writes OUT_DIR/candidates.yaml (every evaluated architecture),\n"
@@ -34,6 +34,8 @@ static void usage(FILE *f) {
             "  --calib-images DIR --calib-masks DIR   BN recalibration data (default: the validation set)\n"
             "  --calib-batches N (100)  --batch B (8)\n"
             "  --budget-ms X          print the best architecture under X ms (default: the target's)\n"
+            "                         and write it to OUT_DIR/best-arch.yaml\n"
+            "  --lut FILE             the latency table (default: the target's lut path)\n"
             "  --resume               reuse OUT_DIR/candidates.yaml: evaluated candidates are not re-run\n"
             "  --device SEL           OpenCL device (default: the target's selectors)\n"
             "`inas search coverage` samples with LGS and with layer-wise uniform sampling and\n"
@@ -59,13 +61,14 @@ static double lat_fn(void *user, const inas_arch *a) {
     return ms;
 }
 
-static int load_target_lut(const char *target_path, const char *space_path, inas_target *t, inas_space *space,
-                           inas_lut *lut) {
+static int load_target_lut(const char *target_path, const char *space_path, const char *lut_path, inas_target *t,
+                           inas_space *space, inas_lut *lut) {
     inas_error err;
     if (inas_target_load(target_path, t, &err) != INAS_OK) return cli_fail("search", "%s", err.message);
     const char *sp = space_path ? space_path : (t->space[0] ? t->space : NULL);
     if (sp ? inas_space_load(sp, space, &err) != INAS_OK : (inas_space_default(space), 0))
         return cli_fail("search", "%s", err.message);
+    if (lut_path) snprintf(t->lut, sizeof t->lut, "%s", lut_path);
     inas_lut_init(lut);
     if (inas_lut_load(t->lut, lut, &err) != INAS_OK)
         return cli_fail("search", "%s (probe it with: inas lut probe --target %s)", err.message, target_path);
@@ -84,13 +87,14 @@ static void histogram(const char *name, const int *hist, int bins) {
 }
 
 static int coverage(int argc, char **argv) {
-    const char *target = NULL, *space_path = NULL;
+    const char *target = NULL, *space_path = NULL, *lut_path = NULL;
     long samples = 1000, seed = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc) return cli_usage_error("search", "option '%s' needs a value", argv[i]);
         const char *a = argv[i], *v = argv[++i];
         if (strcmp(a, "--target") == 0) target = v;
         else if (strcmp(a, "--space") == 0) space_path = v;
+        else if (strcmp(a, "--lut") == 0) lut_path = v;
         else if (strcmp(a, "--samples") == 0) samples = atol(v);
         else if (strcmp(a, "--seed") == 0) seed = atol(v);
         else return cli_usage_error("search", "unknown option '%s'", a);
@@ -99,7 +103,7 @@ static int coverage(int argc, char **argv) {
     inas_target t;
     inas_space space;
     inas_lut lut;
-    int rc = load_target_lut(target, space_path, &t, &space, &lut);
+    int rc = load_target_lut(target, space_path, lut_path, &t, &space, &lut);
     if (rc) return rc;
     lut_latency ll = {&lut, &space, t.probe.resolution, 0, {0}};
     inas_search_config cfg;
@@ -184,6 +188,7 @@ int cmd_search(int argc, char **argv) {
     }
     if (argc > 1 && strcmp(argv[1], "coverage") == 0) return coverage(argc - 1, argv + 1);
     const char *target = NULL, *ckpt = NULL, *vi = NULL, *vm = NULL, *ci = NULL, *cm = NULL, *out = NULL, *device = NULL;
+    const char *lut_path = NULL;
     int resume = 0, proxy = 0, calib_batches = 100, batch = 8;
     double budget = -1;
     inas_search_config cfg;
@@ -204,6 +209,7 @@ int cmd_search(int argc, char **argv) {
         else if (strcmp(a, "--calib-masks") == 0) cm = v;
         else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) out = v;
         else if (strcmp(a, "--device") == 0) device = v;
+        else if (strcmp(a, "--lut") == 0) lut_path = v;
         else if (strcmp(a, "--population") == 0) cfg.population = atoi(v);
         else if (strcmp(a, "--groups") == 0) cfg.groups = atoi(v);
         else if (strcmp(a, "--parents") == 0) cfg.parents = atoi(v);
@@ -237,7 +243,7 @@ int cmd_search(int argc, char **argv) {
     inas_target t;
     inas_space space;
     inas_lut lut;
-    int rc = load_target_lut(target, NULL, &t, &space, &lut);
+    int rc = load_target_lut(target, NULL, lut_path, &t, &space, &lut);
     if (rc) return rc;
     if (budget < 0) budget = t.search_budget_ms;
     inas_error err;
@@ -329,8 +335,14 @@ int cmd_search(int argc, char **argv) {
         const inas_candidate *b = inas_search_best_under(s, budget);
         char compact[4096] = "";
         if (b) inas_arch_format_compact(&b->arch, compact, sizeof compact);
-        if (b) printf("best_under_budget: {budget_ms: %g, latency_ms: %.4f, max_f: %.5f, arch: \"%s\"}\n", budget, b->latency, b->q.max_f, compact);
-        else printf("best_under_budget: null  # nothing under %g ms\n", budget);
+        if (b) {
+            printf("best_under_budget: {budget_ms: %g, latency_ms: %.4f, max_f: %.5f, arch: \"%s\"}\n", budget, b->latency,
+                   b->q.max_f, compact);
+            snprintf(path, sizeof path, "%s/best-arch.yaml", out);
+            if (inas_arch_save(path, &b->arch, &err) != INAS_OK) cli_fail("search", "%s", err.message);
+            else printf("best_arch: %s\n", path);
+        } else
+            printf("best_under_budget: null  # nothing under %g ms\n", budget);
     }
     free(front);
     free(fc);

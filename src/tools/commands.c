@@ -12,6 +12,7 @@ const inas_command inas_commands[] = {
     {"eval", cmd_eval, "SOD metrics of predictions against masks (PySODMetrics conventions)"},
     {"space", cmd_space, "show the search space and its size: inas space show [--space FILE]"},
     {"arch", cmd_arch, "sample or check architectures: inas arch sample|check ..."},
+    {"data", cmd_data, "write a synthetic salient-object dataset: inas data synth --out DIR"},
     {"train", cmd_train, "train the weight-sharing supernet (sandwich rule, in-place distillation)"},
     {"recalibrate", cmd_recalibrate, "recalibrate BatchNorm statistics of an architecture in a checkpoint"},
     {"ckpt", cmd_ckpt, "inspect a checkpoint: inas ckpt info FILE"},

@@ -47,6 +47,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_ckpt(int argc, char **argv);
 int cmd_recalibrate(int argc, char **argv);
