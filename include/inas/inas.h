@@ -8,6 +8,23 @@
 
 #include "inas/status.h"
 
+/* Every area of the API (each header reads as its documentation). */
+#include "inas/arch.h"
+#include "inas/dataset.h"
+#include "inas/image.h"
+#include "inas/lut.h"
+#include "inas/metrics.h"
+#include "inas/model.h"
+#include "inas/runtime.h"
+#include "inas/safetensors.h"
+#include "inas/search.h"
+#include "inas/space.h"
+#include "inas/supernet.h"
+#include "inas/target.h"
+#include "inas/tensor.h"
+#include "inas/train.h"
+#include "inas/util.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
