@@ -23,6 +23,7 @@
 #include "ops/elementwise.h"
 #include "ops/norm.h"
 #include "ref_deploy.h"
+#include "ref_net.h"
 #include "testutil.h"
 
 static double max_abs(const float *v, size_t n) {
@@ -146,36 +147,7 @@ Test(deploy, smsu_reparameterisation_is_exact, .timeout = 300) {
 
 /* ---- export equivalence --------------------------------------------------------------- */
 
-static int ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
-/* Random weights and statistics everywhere (as tests/test_supernet.c). */
-static void randomize(inas_supernet *net, uint64_t seed) {
-    inas_rng r;
-    inas_rng_seed(&r, seed);
-    for (size_t i = 0; i < inas_supernet_num_tensors(net); i++) {
-        const char *name = inas_supernet_tensor_name(net, i);
-        int shape[4];
-        int nd = inas_supernet_param_shape(net, name, shape);
-        size_t n;
-        cr_assert_eq(inas_supernet_read_param(net, name, 0, NULL, &n), INAS_OK);
-        float *v = malloc(n * sizeof *v);
-        cr_assert_eq(inas_supernet_read_param(net, name, 0, v, NULL), INAS_OK);
-        for (size_t k = 0; k < n; k++) {
-            float u = inas_rng_float(&r);
-            if (ends_with(name, "running_var")) v[k] = 0.5f + u;
-            else if (ends_with(name, "running_mean")) v[k] = 0.4f * u - 0.2f;
-            else if (strstr(name, ".transform")) v[k] += 0.2f * u - 0.1f;
-            else if (nd == 1 && ends_with(name, ".weight")) v[k] = 0.6f + 0.8f * u;
-            else if (nd == 1) v[k] = 0.4f * u - 0.2f;
-            else v[k] = v[k] * 1.5f + 0.02f * (u - 0.5f);
-        }
-        cr_assert_eq(inas_supernet_write_param(net, name, v), INAS_OK);
-        free(v);
-    }
-}
+static void randomize(inas_supernet *net, uint64_t seed) { ref_net_randomize(net, seed); }
 
 static void small_space(inas_space *space) {
     char path[1024];

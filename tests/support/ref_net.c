@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inas/util.h"
 #include "ref_conv.h"
 #include "ref_dwconv.h"
 #include "ref_elem.h"
@@ -371,5 +372,35 @@ void ref_net_forward(ref_net *r, const inas_arch *arch, const double *xin, int n
         rt_free(&feat[i]);
         rt_free(&tr[i]);
         rt_free(&dec[i]);
+    }
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+void ref_net_randomize(inas_supernet *net, uint64_t seed) {
+    inas_rng r;
+    inas_rng_seed(&r, seed);
+    for (size_t i = 0; i < inas_supernet_num_tensors(net); i++) {
+        const char *name = inas_supernet_tensor_name(net, i);
+        int shape[4];
+        int nd = inas_supernet_param_shape(net, name, shape);
+        size_t n;
+        cr_assert_eq(inas_supernet_read_param(net, name, 0, NULL, &n), INAS_OK);
+        float *v = malloc(n * sizeof *v);
+        cr_assert_eq(inas_supernet_read_param(net, name, 0, v, NULL), INAS_OK);
+        for (size_t k = 0; k < n; k++) {
+            float u = inas_rng_float(&r);
+            if (ends_with(name, "running_var")) v[k] = 0.5f + u;
+            else if (ends_with(name, "running_mean")) v[k] = 0.4f * u - 0.2f;
+            else if (strstr(name, ".transform")) v[k] += 0.2f * u - 0.1f;
+            else if (nd == 1 && ends_with(name, ".weight")) v[k] = 0.6f + 0.8f * u;
+            else if (nd == 1) v[k] = 0.4f * u - 0.2f;
+            else v[k] = v[k] * 1.5f + 0.02f * (u - 0.5f);
+        }
+        cr_assert_eq(inas_supernet_write_param(net, name, v), INAS_OK);
+        free(v);
     }
 }

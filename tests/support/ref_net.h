@@ -22,4 +22,11 @@ double *ref_net_param(ref_net *r, const char *name, size_t *numel);
  * running statistics. */
 void ref_net_forward(ref_net *r, const inas_arch *arch, const double *x, int n, int R, int train, double *out);
 
+/* Random weights and statistics in every parameter of a device supernet
+ * (the default init zeroes the last BN of every MBConv, which would hide most
+ * of the network): running_var in [0.5, 1.5), running_mean in [-0.2, 0.2),
+ * BN gamma in [0.6, 1.4), biases in [-0.2, 0.2), transforms identity +- 0.1,
+ * conv weights scaled by 1.5 plus a little noise. Deterministic in seed. */
+void ref_net_randomize(inas_supernet *net, uint64_t seed);
+
 #endif
