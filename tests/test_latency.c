@@ -574,6 +574,14 @@ Test(lut_adb, push_shell_pull_lost_device_and_resume, .timeout = 600) {
     setenv("INAS_ADB", adbp, 1);
     setenv("FAKE_ADB_ROOT", root, 1);
     setenv("FAKE_ADB_SERIAL", "emu-7", 1);
+    /* the "device's" vendor OpenCL library is the host's ICD loader: dlopen
+     * builds of inas-probe load it through INAS_OPENCL_LIBRARY */
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/vendor/lib64' && lib=$(ldconfig -p | awk '/libOpenCL\\.so\\.1 /{print $NF; exit}') && "
+             "[ -n \"$lib\" ] && ln -sf \"$lib\" '%s/vendor/lib64/libOpenCL.so'",
+             root, root);
+    cr_assert_eq(system(cmd), 0, "could not link the host's libOpenCL.so.1 into the fake device");
     char *out = NULL;
     snprintf(args, sizeof args, "lut probe --target '%s'", tpath);
     /* no device attached */
