@@ -177,3 +177,23 @@ Test(pool, oversized_request_fails_cleanly) {
     cr_assert_neq(inas_tensor_alloc_nd(ctx, &t, 1, dims), INAS_OK);
     cr_assert(strstr(inas_ctx_last_error(ctx), "bytes") != NULL, "%s", inas_ctx_last_error(ctx));
 }
+
+Test(pool, best_fit_reuses_up_to_twice_the_size) {
+    cl_mem big, m;
+    void *bb, *b;
+    inas_pool_stats s0, s1;
+    cr_assert_eq(inas_pool_acquire(ctx, 1 << 20, &big, &bb), INAS_OK);
+    inas_pool_release(ctx, bb);
+    inas_pool_get_stats(ctx, &s0);
+    cr_assert_eq(inas_pool_acquire(ctx, 600 << 10, &m, &b), INAS_OK);
+    cr_assert_eq(m, big, "a 600 KiB request reuses the released 1 MiB buffer");
+    inas_pool_release(ctx, b);
+    cr_assert_eq(inas_pool_acquire(ctx, 400 << 10, &m, &b), INAS_OK);
+    cr_assert_neq(m, big, "a request below half the size gets its own buffer");
+    inas_pool_release(ctx, b);
+    inas_pool_get_stats(ctx, &s1);
+    cr_assert_eq(s1.buffers_created, s0.buffers_created + 1);
+    cr_assert_eq(inas_pool_acquire(ctx, 1 << 20, &m, &b), INAS_OK);
+    cr_assert_eq(m, big, "an exact class match is preferred");
+    inas_pool_release(ctx, b);
+}

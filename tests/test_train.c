@@ -317,3 +317,29 @@ Test(train, learns_on_duts) {
     free(bm);
     inas_trainer_destroy(t);
 }
+
+/* The training loop does not create device buffers in steady state: after the
+ * first steps every tensor comes from the context's pool. */
+Test(train, steady_state_steps_create_no_buffers) {
+    char img[1024], gt[1024], si[1024], sg[1024];
+    TU_REQUIRE_DATA(img, "duts-tr-499/img");
+    TU_REQUIRE_DATA(gt, "duts-tr-499/gt");
+    subset(img, gt, 0, 16, si, sg, sizeof si);
+    inas_train_config cfg;
+    small_config(&cfg, si, sg, 10);
+    cfg.nsizes = 1;
+    cfg.sizes[0] = 64;
+    inas_error err;
+    inas_trainer *t;
+    cr_assert_eq(inas_trainer_create(ctx, &space, &cfg, NULL, NULL, &t, &err), INAS_OK, "%s", err.message);
+    inas_step_losses l;
+    for (int s = 0; s < 3; s++) cr_assert_eq(inas_trainer_step(t, &l, &err), INAS_OK, "%s", err.message);
+    inas_pool_stats before, after;
+    inas_pool_get_stats(ctx, &before);
+    for (int s = 0; s < 4; s++) cr_assert_eq(inas_trainer_step(t, &l, &err), INAS_OK, "%s", err.message);
+    inas_pool_get_stats(ctx, &after);
+    cr_assert_eq(after.buffers_created, before.buffers_created,
+                 "steps 4-7 created %llu buffers", (unsigned long long)(after.buffers_created - before.buffers_created));
+    cr_assert_gt(after.reuses, before.reuses);
+    inas_trainer_destroy(t);
+}

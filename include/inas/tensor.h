@@ -73,8 +73,9 @@ typedef struct inas_pool_stats {
 } inas_pool_stats;
 
 /* Raw pool access: a buffer of at least `bytes` bytes. Sizes are rounded up
- * to a size class (4 KiB granularity, four classes per power of two), so a
- * released buffer serves later requests of the same class. */
+ * to a size class (4 KiB granularity, four classes per power of two); a
+ * released buffer serves later requests of its class or of classes down to
+ * half its size (the smallest fitting buffer is taken). */
 inas_status inas_pool_acquire(inas_ctx *ctx, size_t bytes, cl_mem *mem, void **block);
 void inas_pool_release(inas_ctx *ctx, void *block);
 void inas_pool_get_stats(const inas_ctx *ctx, inas_pool_stats *out);

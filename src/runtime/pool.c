@@ -2,8 +2,9 @@
  *
  * Requests are rounded up to a size class (4 KiB granularity; above that four
  * classes per power of two, so at most 25 % is wasted). Released buffers wait
- * on a free list and serve the next request of the same class, so a training
- * or inference loop in steady state creates no buffers. */
+ * on a free list and serve later requests of the same class, or of a class up
+ * to half their size (best fit), so a training or inference loop in steady
+ * state creates no buffers even when the sub-network changes every step. */
 #include <stdlib.h>
 
 #include "runtime/internal.h"
@@ -22,18 +23,26 @@ inas_status inas_pool_acquire(inas_ctx *ctx, size_t bytes, cl_mem *mem, void **b
     if (!ctx || !mem || !block) return inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG, "inas_pool_acquire: null argument");
     size_t cls = size_class(bytes ? bytes : 1);
     ctx->pool.acquires++;
-    inas_pool_block **pp = &ctx->free_blocks;
-    for (; *pp; pp = &(*pp)->next) {
-        if ((*pp)->bytes == cls) {
-            inas_pool_block *b = *pp;
-            *pp = b->next;
-            b->next = NULL;
-            ctx->pool.reuses++;
-            ctx->pool.in_use++;
-            *mem = b->mem;
-            *block = b;
-            return INAS_OK;
+    /* best fit among the released buffers: the same class, else the smallest
+     * one up to twice as large (varying sub-network widths then reuse the
+     * largest network's buffers instead of creating new classes) */
+    inas_pool_block **best = NULL;
+    for (inas_pool_block **pp = &ctx->free_blocks; *pp; pp = &(*pp)->next) {
+        size_t b = (*pp)->bytes;
+        if (b >= cls && b <= 2 * cls && (!best || b < (*best)->bytes)) {
+            best = pp;
+            if (b == cls) break;
         }
+    }
+    if (best) {
+        inas_pool_block *b = *best;
+        *best = b->next;
+        b->next = NULL;
+        ctx->pool.reuses++;
+        ctx->pool.in_use++;
+        *mem = b->mem;
+        *block = b;
+        return INAS_OK;
     }
     if (ctx->device.max_alloc && cls > ctx->device.max_alloc)
         return inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "buffer of %zu bytes exceeds the device's largest allocation (%llu bytes)",
