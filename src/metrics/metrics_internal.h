@@ -58,7 +58,6 @@ typedef struct inas__wfm_ws {
     int *fr, *fc;  /* nearest-foreground row/col per pixel */
     double *e, *et, *tmp;
     int *lr, *lc, *g; /* one line of candidate rows/cols and the envelope */
-    int *lr2, *lc2;   /* one line of results */
     double *lut;      /* cached pixel importance by squared distance */
 } inas__wfm_ws;
 

@@ -24,8 +24,6 @@ void inas__wfm_ws_free(inas__wfm_ws *ws) {
     free(ws->lr);
     free(ws->lc);
     free(ws->g);
-    free(ws->lr2);
-    free(ws->lc2);
     free(ws->lut);
     memset(ws, 0, sizeof *ws);
 }
@@ -52,11 +50,7 @@ static int ws_reserve(inas__wfm_ws *ws, size_t n, size_t line) {
         if (lc) ws->lc = lc;
         int *g = realloc(ws->g, line * sizeof *g);
         if (g) ws->g = g;
-        int *lr2 = realloc(ws->lr2, line * sizeof *lr2);
-        if (lr2) ws->lr2 = lr2;
-        int *lc2 = realloc(ws->lc2, line * sizeof *lc2);
-        if (lc2) ws->lc2 = lc2;
-        if (!lr || !lc || !g || !lr2 || !lc2) return 0;
+        if (!lr || !lc || !g) return 0;
         ws->lcap = line;
     }
     if (!ws->lut) {

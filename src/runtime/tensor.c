@@ -79,30 +79,26 @@ inas_status inas_tensor_wrap(inas_ctx *ctx, inas_tensor *t, cl_mem buf, size_t o
     return INAS_OK;
 }
 
-inas_status inas_tensor_slice_channels(inas_ctx *ctx, const inas_tensor *t, int c0, int c, inas_tensor *view) {
-    if (!t || !view || c0 < 0 || c <= 0 || c0 + c > t->shape[1]) {
+/* A view of [start, start+count) along dimension dim (0 batch, 1 channels). */
+static inas_status slice(inas_ctx *ctx, const inas_tensor *t, int dim, int start, int count, inas_tensor *view) {
+    if (!t || !view || start < 0 || count <= 0 || start + count > t->shape[dim]) {
         char s[64];
-        return inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG, "channel slice [%d, %d) of a %s tensor", c0, c0 + c,
-                             t ? inas_tensor_shape_str(t, s, sizeof s) : "null");
+        return inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG, "%s slice [%d, %d) of a %s tensor", dim ? "channel" : "batch",
+                             start, start + count, t ? inas_tensor_shape_str(t, s, sizeof s) : "null");
     }
     *view = *t;
-    view->offset = t->offset + (size_t)c0 * t->stride[1];
-    view->shape[1] = c;
+    view->offset = t->offset + (size_t)start * t->stride[dim];
+    view->shape[dim] = count;
     view->block = NULL;
     return INAS_OK;
 }
 
+inas_status inas_tensor_slice_channels(inas_ctx *ctx, const inas_tensor *t, int c0, int c, inas_tensor *view) {
+    return slice(ctx, t, 1, c0, c, view);
+}
+
 inas_status inas_tensor_slice_batch(inas_ctx *ctx, const inas_tensor *t, int n0, int n, inas_tensor *view) {
-    if (!t || !view || n0 < 0 || n <= 0 || n0 + n > t->shape[0]) {
-        char s[64];
-        return inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG, "batch slice [%d, %d) of a %s tensor", n0, n0 + n,
-                             t ? inas_tensor_shape_str(t, s, sizeof s) : "null");
-    }
-    *view = *t;
-    view->offset = t->offset + (size_t)n0 * t->stride[0];
-    view->shape[0] = n;
-    view->block = NULL;
-    return INAS_OK;
+    return slice(ctx, t, 0, n0, n, view);
 }
 
 /* A tensor as a list of equally long dense chunks: `count` chunks of `len`
