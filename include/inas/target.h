@@ -13,7 +13,7 @@
  *     device: ""                    # device name contains
  *     type: cpu                     # cpu | gpu | accelerator | any (default any)
  *     index: 0                      # N-th matching device (default 0)
- *     precision: fp32               # fp32 | fp16 (default fp32)
+ *     precision: fp32               # fp32 | fp16 | fp16-storage (default fp32; inas_precision)
  *   transport: local                # local (default) | adb
  *   adb:                            # required when transport is adb, else forbidden
  *     serial: ""                    # optional: default env ANDROID_SERIAL, else adb's default device
@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "inas/status.h"
+#include "inas/tensor.h" /* inas_precision */
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,7 +47,6 @@ extern "C" {
 #define INAS_TARGET_STR 512
 
 typedef enum inas_transport { INAS_TRANSPORT_LOCAL = 0, INAS_TRANSPORT_ADB } inas_transport;
-typedef enum inas_precision { INAS_PRECISION_FP32 = 0, INAS_PRECISION_FP16 } inas_precision;
 typedef enum inas_statistic { INAS_STAT_MEDIAN = 0, INAS_STAT_MEAN, INAS_STAT_MIN } inas_statistic;
 
 typedef struct inas_target_opencl {

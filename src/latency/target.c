@@ -100,7 +100,7 @@ static inas_status parse(ydoc *d, inas_target *t, inas_error *err) {
         int ty = 0, pr = 0;
         if ((st = enum_field(d, oc, "type", "opencl.type", types, &ty, err))) return st;
         snprintf(t->opencl.type, sizeof t->opencl.type, "%s", ty ? types[ty] : "");
-        static const char *const precs[] = {"fp32", "fp16", NULL};
+        static const char *const precs[] = {"fp32", "fp16", "fp16-storage", NULL}; /* inas_precision order */
         if ((st = enum_field(d, oc, "precision", "opencl.precision", precs, &pr, err))) return st;
         t->opencl.precision = (inas_precision)pr;
     }
@@ -232,7 +232,7 @@ void inas_target_write_yaml(const inas_target *t, FILE *f) {
     fprintf(f, "\n  device: ");
     qstr(f, t->opencl.device);
     fprintf(f, "\n  type: %s\n  index: %d\n  precision: %s\n  selector: ", t->opencl.type[0] ? t->opencl.type : "any",
-            t->opencl.index, t->opencl.precision == INAS_PRECISION_FP16 ? "fp16" : "fp32");
+            t->opencl.index, inas_precision_name(t->opencl.precision));
     qstr(f, sel);
     fprintf(f, "  # derived\ntransport: %s\n", t->transport == INAS_TRANSPORT_ADB ? "adb" : "local");
     if (t->transport == INAS_TRANSPORT_ADB) {

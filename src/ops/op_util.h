@@ -5,6 +5,11 @@
  * Conventions for an op `inas_op_NAME(ctx, ...)`:
  *  - tensors are inas_tensor descriptors (NCHW float32, offset + strides in
  *    elements, so channel views work); outputs are allocated by the caller;
+ *  - the forward ops of the inference engine (listed in op_util.c, the one
+ *    place that knows) also take F16 tensors: every operand of a call shares
+ *    one type, and the kernels are built with op_dtype_opts' options (half
+ *    storage; half arithmetic too while the context's half_math is set, see
+ *    inas_precision). Every other op rejects F16 tensors in op_check_tensor;
  *  - bad shapes, unsupported parameters and null buffers return a status with
  *    "NAME: ..." naming the shapes, through op_fail / op_check_*;
  *  - kernels live in cl/FAMILY.cl, are specialised with -D options (kernel
@@ -42,7 +47,8 @@ inas_status op_fail(inas_ctx *ctx, inas_status code, const char *op, const char 
 #endif
     ;
 
-/* Checks that t is non-null, has a buffer and rows with unit stride. */
+/* Checks that t is non-null, has a buffer and rows with unit stride, and is
+ * F32 unless `op` is one of the F16-capable ops. */
 inas_status op_check_tensor(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *t);
 /* Checks that t has exactly shape n,c,h,w (any of them < 0 is not checked). */
 inas_status op_check_shape(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *t, int n, int c, int h,
@@ -50,5 +56,11 @@ inas_status op_check_shape(inas_ctx *ctx, const char *op, const char *name, cons
 /* Checks that a and b have the same shape. */
 inas_status op_check_same(inas_ctx *ctx, const char *op, const char *na, const inas_tensor *a, const char *nb,
                           const inas_tensor *b);
+
+/* Checks that the n tensors ts[] share one element type and writes the kernel
+ * options for it into opts: "" (F32), "-DDT_HALF=1" (F16) or "-DDT_HALF=1
+ * -DHALF_MATH=1" (F16 while ctx->half_math is set; the device must have
+ * cl_khr_fp16). */
+inas_status op_dtype_opts(inas_ctx *ctx, const char *op, const inas_tensor *const *ts, int n, char *opts, size_t len);
 
 #endif

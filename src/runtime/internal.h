@@ -52,6 +52,8 @@ struct inas_ctx {
     inas_pool_block *free_blocks; /* released blocks, any size */
     inas_pool_stats pool;
 
+    int half_math; /* F16 inference ops use half arithmetic (INAS_PRECISION_FP16); see ops/op_util.h */
+
     int profiling;
     inas_prof_event *prof;
     size_t prof_n, prof_cap;
