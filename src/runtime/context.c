@@ -339,6 +339,17 @@ inas_status inas_ctx_finish(inas_ctx *ctx) {
     return INAS_OK;
 }
 
+inas_status inas_ctx_set_half_math(inas_ctx *ctx, int on, int *prev) {
+    if (!ctx) return INAS_ERR_INVALID_ARG;
+    if (prev) *prev = ctx->half_math;
+    if (on) {
+        inas_status st = inas_precision_check(ctx, INAS_PRECISION_FP16);
+        if (st != INAS_OK) return st;
+    }
+    ctx->half_math = on != 0;
+    return INAS_OK;
+}
+
 inas_status inas_ctx_fail(inas_ctx *ctx, inas_status code, const char *fmt, ...) {
     if (!ctx) return code;
     va_list ap;

@@ -73,6 +73,11 @@ inas_status inas_cl_fail(inas_ctx *ctx, cl_int rc, const char *fmt, ...)
         if (cl_rc_ != CL_SUCCESS) return inas_cl_fail((ctx), cl_rc_, __VA_ARGS__); \
     } while (0)
 
+/* Sets ctx->half_math (F16 inference ops then compute in half); turning it
+ * on fails with INAS_ERR_UNSUPPORTED on a device without cl_khr_fp16.
+ * Returns the previous setting through *prev when prev is not NULL. */
+inas_status inas_ctx_set_half_math(inas_ctx *ctx, int on, int *prev);
+
 /* Sets an error on the context and returns its code. */
 inas_status inas_ctx_fail(inas_ctx *ctx, inas_status code, const char *fmt, ...)
 #if defined(__GNUC__)

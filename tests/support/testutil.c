@@ -100,6 +100,25 @@ int tu_run_cli(const char *args, char **out) {
     return WEXITSTATUS(st);
 }
 
+inas_ctx *tu_ctx_fp16(void) {
+    inas_error err;
+    inas_device_info chosen, *all = NULL;
+    size_t n = 0;
+    const char *sel = getenv("INAS_DEVICE");
+    int index = -1;
+    if (inas_device_select(sel, &chosen, &err) == INAS_OK && chosen.fp16) index = chosen.index;
+    if (index < 0 && inas_devices_list(&all, &n, &err) == INAS_OK)
+        for (size_t i = 0; i < n && index < 0; i++)
+            if (all[i].fp16) index = all[i].index;
+    free(all);
+    if (index < 0) return NULL;
+    char buf[32];
+    snprintf(buf, sizeof buf, "index=%d", index);
+    inas_ctx *ctx = NULL;
+    cr_assert_eq(inas_ctx_create(&ctx, buf, &err), INAS_OK, "OpenCL context on the fp16 device: %s", err.message);
+    return ctx;
+}
+
 inas_ctx *tu_ctx(void) {
     inas_error err;
     inas_ctx *ctx = NULL;

@@ -44,5 +44,9 @@ int tu_run_cli(const char *args, char **out);
 #include "inas/runtime.h"
 /* A context on INAS_DEVICE (or the default device); asserts on failure. */
 inas_ctx *tu_ctx(void);
+/* A context on a device with cl_khr_fp16: INAS_DEVICE's device when it has
+ * it, else the first such device of any platform; NULL when there is none
+ * (the caller skips with a message naming what was not tested). */
+inas_ctx *tu_ctx_fp16(void);
 
 #endif
