@@ -1,5 +1,6 @@
 /* test_tensor.c - tensor round trips, views (channel and batch slices), fill,
  * copy, shape errors, and buffer-pool reuse. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ static float *random_floats(size_t n, uint64_t seed) {
 
 TestSuite(tensor, .init = setup, .fini = teardown);
 TestSuite(pool, .init = setup, .fini = teardown);
+TestSuite(half, .init = setup, .fini = teardown);
 
 Test(tensor, round_trip_odd_shapes) {
     int shapes[][4] = {{1, 7, 13, 11}, {3, 5, 9, 17}, {2, 1, 1, 1}, {1, 1, 1, 1000003}};
@@ -196,4 +198,146 @@ Test(pool, best_fit_reuses_up_to_twice_the_size) {
     cr_assert_eq(inas_pool_acquire(ctx, 1 << 20, &m, &b), INAS_OK);
     cr_assert_eq(m, big, "an exact class match is preferred");
     inas_pool_release(ctx, b);
+}
+
+/* ---- half-precision tensors ---------------------------------------------------- */
+
+/* The value of a binary16 bit pattern from its definition (double arithmetic). */
+static double half_value(uint16_t h) {
+    int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
+    double v = e ? ldexp(1.0 + m / 1024.0, e - 15) : ldexp(m, -24);
+    return s ? -v : v;
+}
+
+Test(half, conversion_matches_the_definition_for_every_pattern) {
+    for (uint32_t h = 0; h < 65536; h++) {
+        int e = (h >> 10) & 31, m = h & 1023;
+        float f = inas_float_from_half((uint16_t)h);
+        if (e == 31) {
+            cr_assert(m ? isnan(f) : isinf(f), "pattern %04x", h);
+            if (m) continue;
+        } else {
+            cr_assert_eq((double)f, half_value((uint16_t)h), "pattern %04x", h);
+        }
+        cr_assert_eq(inas_half_from_float(f), h, "round trip of %04x", h);
+    }
+}
+
+Test(half, rounding_is_to_nearest_even) {
+    inas_rng r;
+    inas_rng_seed(&r, 11);
+    for (int i = 0; i < 200000; i++) {
+        /* magnitudes from 2^-27 (below the subnormals) to 2^17 (past the largest half) */
+        float f = ldexpf(inas_rng_float(&r) + 0.5f, (int)(inas_rng_float(&r) * 44) - 27);
+        if (i & 1) f = -f;
+        uint16_t h = inas_half_from_float(f);
+        double got = (h & 0x7c00) == 0x7c00 ? INFINITY : fabs(half_value(h));
+        double a = fabs((double)f);
+        /* the nearest half: neighbours of h are no closer; ties go to the even mantissa */
+        if (isinf(got)) {
+            cr_assert_geq(a, 65520.0, "%.9g became infinity", f);
+            continue;
+        }
+        uint16_t mag = h & 0x7fff;
+        double lo = mag ? half_value((uint16_t)(mag - 1)) : -1.0, hi = half_value((uint16_t)(mag + 1));
+        if (mag == 0x7bff) hi = 65536.0; /* the rounding boundary above 65504 */
+        cr_assert_leq(fabs(a - got), fabs(a - hi), "%.9g -> %04x", f, h);
+        if (mag) cr_assert_leq(fabs(a - got), fabs(a - lo), "%.9g -> %04x", f, h);
+        if (fabs(a - got) == fabs(a - hi) || (mag && fabs(a - got) == fabs(a - lo)))
+            cr_assert_eq(mag & 1, 0, "tie %.9g -> %04x is not even", f, h);
+        cr_assert_eq(h >> 15, (uint16_t)(f < 0), "sign of %.9g", f);
+    }
+    cr_assert_eq(inas_half_from_float(65519.0f), 0x7bff);
+    cr_assert_eq(inas_half_from_float(65520.0f), 0x7c00);
+    cr_assert_eq(inas_half_from_float(ldexpf(1.0f, -25)), 0x0000, "2^-25 ties to even zero");
+    cr_assert_eq(inas_half_from_float(ldexpf(1.5f, -25)), 0x0001);
+    cr_assert(isnan(inas_float_from_half(inas_half_from_float(NAN))));
+}
+
+/* Values that exercise rounding: subnormals, ties, overflow. */
+static float *awkward_floats(size_t n, uint64_t seed) {
+    float *v = random_floats(n, seed);
+    for (size_t i = 0; i < n; i++) {
+        switch (i % 5) {
+        case 0: v[i] = ldexpf(v[i], -16); break;                       /* half subnormals */
+        case 1: v[i] = (float)(1 + (int)(i % 1024)) / 1024.0f + ldexpf(1.0f, -11); break; /* ties */
+        case 2: v[i] *= 70000.0f; break;                               /* overflow to infinity */
+        default: v[i] *= 100.0f; break;
+        }
+    }
+    return v;
+}
+
+Test(half, device_tensors_convert_like_the_host) {
+    int dims[4] = {2, 3, 7, 13};
+    size_t n = 2 * 3 * 7 * 13;
+    float *in = awkward_floats(n, 5), *got = malloc(n * sizeof *got), *back = malloc(n * sizeof *back);
+    inas_tensor h, f, f2;
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &h, INAS_DTYPE_F16, 4, dims), INAS_OK);
+    cr_assert_eq(h.dtype, INAS_DTYPE_F16);
+    cr_assert_eq(inas_tensor_alloc(ctx, &f, 2, 3, 7, 13), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc(ctx, &f2, 2, 3, 7, 13), INAS_OK);
+    /* host conversion in write/read */
+    cr_assert_eq(inas_tensor_write(ctx, &h, in), INAS_OK);
+    cr_assert_eq(inas_tensor_read(ctx, &h, got), INAS_OK);
+    for (size_t i = 0; i < n; i++) {
+        float want = inas_float_from_half(inas_half_from_float(in[i]));
+        cr_assert(got[i] == want || (isnan(got[i]) && isnan(want)), "element %zu: %g -> %g, want %g", i, in[i],
+                  got[i], want);
+    }
+    /* device conversion (copy between types): float -> half -> float */
+    cr_assert_eq(inas_tensor_write(ctx, &f, in), INAS_OK);
+    cr_assert_eq(inas_tensor_fill(ctx, &h, 0.0f), INAS_OK);
+    cr_assert_eq(inas_tensor_copy(ctx, &f, &h), INAS_OK);
+    cr_assert_eq(inas_tensor_copy(ctx, &h, &f2), INAS_OK);
+    cr_assert_eq(inas_tensor_read(ctx, &f2, back), INAS_OK);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(back[i], got[i], "device conversion of element %zu (%.9g): %.9g, host %.9g", i, in[i], back[i],
+                     got[i]);
+    /* half -> half copy into a channel view, fill */
+    inas_tensor big, view;
+    int bd[4] = {2, 5, 7, 13};
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &big, INAS_DTYPE_F16, 4, bd), INAS_OK);
+    cr_assert_eq(inas_tensor_fill(ctx, &big, 0.1f), INAS_OK);
+    cr_assert_eq(inas_tensor_slice_channels(ctx, &big, 1, 3, &view), INAS_OK);
+    cr_assert_eq(view.dtype, INAS_DTYPE_F16, "views keep the type");
+    cr_assert_eq(inas_tensor_copy(ctx, &h, &view), INAS_OK);
+    float *all = malloc(2 * 5 * 91 * sizeof *all);
+    cr_assert_eq(inas_tensor_read(ctx, &big, all), INAS_OK);
+    for (int b = 0; b < 2; b++)
+        for (int c = 0; c < 5; c++)
+            for (int p = 0; p < 91; p++) {
+                float v = all[(b * 5 + c) * 91 + p];
+                if (c == 0 || c == 4) cr_assert_eq(v, inas_float_from_half(inas_half_from_float(0.1f)));
+                else cr_assert_eq(v, got[(b * 3 + c - 1) * 91 + p]);
+            }
+    free(all);
+    free(in);
+    free(got);
+    free(back);
+    inas_tensor_free(ctx, &big);
+    inas_tensor_free(ctx, &h);
+    inas_tensor_free(ctx, &f);
+    inas_tensor_free(ctx, &f2);
+}
+
+Test(half, precision_names_and_device_check) {
+    cr_assert_eq(inas_precision_parse("fp32"), INAS_PRECISION_FP32);
+    cr_assert_eq(inas_precision_parse("fp16"), INAS_PRECISION_FP16);
+    cr_assert_eq(inas_precision_parse("fp16-storage"), INAS_PRECISION_FP16_STORAGE);
+    cr_assert_eq(inas_precision_parse("half"), -1);
+    cr_assert_str_eq(inas_precision_name(INAS_PRECISION_FP16_STORAGE), "fp16-storage");
+    cr_assert_eq(inas_precision_check(ctx, INAS_PRECISION_FP16_STORAGE), INAS_OK, "storage runs everywhere");
+    inas_status st = inas_precision_check(ctx, INAS_PRECISION_FP16);
+    if (inas_ctx_device(ctx)->fp16) {
+        cr_assert_eq(st, INAS_OK);
+    } else {
+        cr_assert_eq(st, INAS_ERR_UNSUPPORTED);
+        cr_assert(strstr(inas_ctx_last_error(ctx), "cl_khr_fp16") &&
+                      strstr(inas_ctx_last_error(ctx), inas_ctx_device(ctx)->name),
+                  "%s", inas_ctx_last_error(ctx));
+    }
+    int bad[1] = {4};
+    inas_tensor t;
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &t, INAS_DTYPE_BF16, 1, bad), INAS_ERR_INVALID_ARG);
 }
