@@ -418,10 +418,34 @@ Test(lut, probe_end_to_end_and_resume, .timeout = 600) {
     double ms;
     cr_assert_eq(inas_lut_predict(&all, &a, &sp, 64, &ms, &err), INAS_OK, "%s", err.message);
     cr_assert_gt(ms, 0);
-    /* resuming with another protocol is refused */
+    /* resuming with another protocol or precision is refused */
     t.probe.runs = 4;
     cr_assert_eq(inas_lut_probe(ctx, &t, &sp, path, &o, &r), INAS_ERR_INVALID_ARG);
     cr_assert(strstr(inas_ctx_last_error(ctx), "cannot resume"), "%s", inas_ctx_last_error(ctx));
+    t.probe.runs = tiny_target(path).probe.runs;
+    t.opencl.precision = INAS_PRECISION_FP16_STORAGE;
+    cr_assert_eq(inas_lut_probe(ctx, &t, &sp, path, &o, &r), INAS_ERR_INVALID_ARG);
+    cr_assert(strstr(inas_ctx_last_error(ctx), "precision=fp16-storage"), "%s", inas_ctx_last_error(ctx));
+    /* an fp16-storage table: the same keys, timed with the half kernels */
+    char path16[1100];
+    snprintf(path16, sizeof path16, "%s/lut/tiny16.lut", dir);
+    o.resume = 0;
+    cr_assert_eq(inas_lut_probe(ctx, &t, &sp, path16, &o, &r), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    inas_lut half;
+    inas_lut_init(&half);
+    cr_assert_eq(inas_lut_load(path16, &half, &err), INAS_OK, "%s", err.message);
+    cr_assert_eq(half.n, 76);
+    cr_assert(strstr(half.settings, "precision=fp16-storage"), "%s", half.settings);
+    for (size_t i = 0; i < half.n; i++) cr_assert(half.e[i].ms > 0 && isfinite(half.e[i].ms), "%s", half.e[i].key);
+    inas_lut_free(&half);
+    /* fp16 arithmetic needs cl_khr_fp16: the error names the target and the device */
+    t.opencl.precision = INAS_PRECISION_FP16;
+    if (!inas_ctx_device(ctx)->fp16) {
+        cr_assert_eq(inas_lut_probe(ctx, &t, &sp, path16, &o, &r), INAS_ERR_UNSUPPORTED);
+        cr_assert(strstr(inas_ctx_last_error(ctx), "opencl.precision") &&
+                      strstr(inas_ctx_last_error(ctx), "cl_khr_fp16"),
+                  "%s", inas_ctx_last_error(ctx));
+    }
     inas_lut_free(&first);
     inas_lut_free(&all);
     inas_ctx_destroy(ctx);

@@ -143,9 +143,10 @@ typedef struct inas_probe_result {
 } inas_probe_result;
 
 /* Times one block on ctx with the target's protocol (batch, warm-up, runs,
- * statistic): *ms the statistic, *spread the median absolute deviation. */
+ * statistic) at the given kernel precision (the target's opencl.precision):
+ * *ms the statistic, *spread the median absolute deviation. */
 inas_status inas_block_time(inas_ctx *ctx, const inas_space *space, const inas_block_key *key,
-                            const inas_target_probe *protocol, double *ms, double *spread);
+                            const inas_target_probe *protocol, inas_precision precision, double *ms, double *spread);
 
 /* Probes every key of `space` at the target's resolution and writes the LUT
  * to `lut_path` (atomically, periodically while probing, and at the end). */

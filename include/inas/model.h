@@ -24,7 +24,11 @@
  * with preallocated device buffers, reused from layer to layer as soon as a
  * value is dead) and runs forward-only kernels with fused bias and activation.
  * Only the level-0 output is computed: 1x1 conv -> sigmoid -> bilinear
- * upsampling (align_corners) to the input size. fp32. */
+ * upsampling (align_corners) to the input size. Precision (inas_precision,
+ * inas_model_set_precision): fp32 by default; fp16-storage keeps weights and
+ * activations as half (float arithmetic, any device); fp16 also computes in
+ * half (devices with cl_khr_fp16). The caller's input and output tensors are
+ * float in every precision (converted on the device). */
 #ifndef INAS_MODEL_H
 #define INAS_MODEL_H
 
@@ -55,6 +59,14 @@ const inas_arch *inas_model_arch(const inas_model *m);
 const inas_space *inas_model_space(const inas_model *m);
 inas_ctx *inas_model_ctx(const inas_model *m);
 
+/* Sets the precision of the inference kernels (default INAS_PRECISION_FP32).
+ * INAS_PRECISION_FP16 on a device without cl_khr_fp16 fails with
+ * INAS_ERR_UNSUPPORTED and a message naming the device; the model keeps its
+ * precision. Takes effect at the next forward (re-plans; the half copies of
+ * the weights are made once, on the device, rounding to nearest even). */
+inas_status inas_model_set_precision(inas_model *m, inas_precision precision);
+inas_precision inas_model_precision(const inas_model *m);
+
 /* Runs the SMSUs as their separate folded branches (dwconv + bias each, then
  * the mean) instead of the merged kernel: the multi-branch form, for
  * comparison. Takes effect at the next forward (re-plans). */
@@ -76,7 +88,7 @@ typedef struct inas_model_info {
     double macs;         /* multiply-accumulates of one forward at the resolution below */
     int resolution;
     int buffers;             /* device buffers the plan allocates for activations (batch 1) */
-    size_t buffer_bytes;     /* their total size */
+    size_t buffer_bytes;     /* their total size (at the model's precision) */
     size_t unplanned_bytes;  /* the size of all intermediate values without reuse, for comparison */
 } inas_model_info;
 /* Counts for a forward at `resolution` (0: the architecture's resolution). */

@@ -3,7 +3,9 @@
  * with fused bias + activation, every intermediate value assigned to a
  * preallocated device buffer that is reused as soon as the value is dead),
  * then run step by step. The plan mirrors src/nn/supernet.c in eval mode with
- * BN folded; only the level-0 output is computed. */
+ * BN folded; only the level-0 output is computed. In the fp16 precisions
+ * every planned value and weight is a half tensor: the caller's float input
+ * is converted by the first step and the last step converts the output. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ typedef struct step {
 
 typedef struct pval {
     int shape[4];
+    inas_dtype dtype;       /* the plan's type; the caller's input and output are F32 */
     int slot;               /* -1: bound by the caller (input, output) */
     int last;               /* last step reading it */
     inas_tensor t;
@@ -51,6 +54,8 @@ typedef struct player {
 
 struct model_plan {
     int N, R, unmerged, dry;
+    inas_precision precision;
+    inas_dtype dtype; /* of planned values and weights: F16 in the fp16 precisions */
     step *steps;
     int nsteps, caps;
     pval *vals;
@@ -108,6 +113,7 @@ static int new_val(model_plan *p, int n, int c, int h, int w) {
     v->shape[1] = c;
     v->shape[2] = h;
     v->shape[3] = w;
+    v->dtype = p->dtype;
     v->slot = -2; /* not assigned yet */
     v->last = -1;
     return p->nvals++;
@@ -369,12 +375,16 @@ static int dfuse(model_plan *p, const int *br, int nb, int i, inas_kset ks, int 
     return conv(p, d, pre, wi, 1, 1, 0, 1, INAS_ACT_SILU);
 }
 
-/* Output head: 1x1 conv + sigmoid, then upsampling to R (a copy when the
- * sizes agree, so that the output is a step's result). */
+/* Output head: 1x1 conv + sigmoid, then upsampling to R. The result is a
+ * step's own value: a copy is added when the sizes agree, and in the half
+ * precisions a conversion to the caller's float output. */
 static int out_head(model_plan *p, int x, int R) {
     int o = conv(p, x, "head.output0", 1, 1, 1, 0, 0, INAS_ACT_SIGMOID);
     if (o < 0) return -1;
-    if (V(o)->shape[2] != R) return resize(p, o, R);
+    if (V(o)->shape[2] != R) {
+        o = resize(p, o, R);
+        if (p->dtype == INAS_DTYPE_F32 || o < 0) return o;
+    }
     return unary(p, S_ACT, o, V(o)->shape[0], 1, R, R, 0, INAS_ACT_NONE);
 }
 
@@ -384,9 +394,14 @@ static void build(model_plan *p) {
     const inas_arch *arch = &m->arch;
     int R = p->R;
     p->x = new_val(p, p->N, 3, R, R);
-    if (p->x >= 0) p->vals[p->x].slot = -1;
+    if (p->x >= 0) {
+        p->vals[p->x].slot = -1;
+        p->vals[p->x].dtype = INAS_DTYPE_F32;
+    }
     layer(p, "stem", 0, -1);
-    int h = conv(p, p->x, "stem.conv", arch->stem_width, sp->stem.kernel, sp->stem.stride, sp->stem.kernel / 2, 1,
+    int x = p->x;
+    if (p->dtype != INAS_DTYPE_F32) x = unary(p, S_ACT, x, p->N, 3, R, R, 0, INAS_ACT_NONE); /* to half */
+    int h = conv(p, x, "stem.conv", arch->stem_width, sp->stem.kernel, sp->stem.stride, sp->stem.kernel / 2, 1,
                  INAS_ACT_SILU);
     int feat[INAS_MAX_LEVELS];
     for (int i = 0; i < INAS_MAX_LEVELS; i++) feat[i] = -1;
@@ -442,6 +457,7 @@ static void build(model_plan *p) {
     }
     p->y = o;
     p->vals[o].slot = -1;
+    p->vals[o].dtype = INAS_DTYPE_F32;
 }
 
 /* A one-block network (m->block): its inputs are values no step produces
@@ -494,7 +510,7 @@ static inas_status assign(model_plan *p) {
     for (int s = 0; s < p->nsteps; s++) {
         pval *o = V(p->steps[s].out);
         if (o->slot == -2) {
-            size_t bytes = (size_t)o->shape[0] * o->shape[1] * o->shape[2] * o->shape[3] * sizeof(float);
+            size_t bytes = (size_t)o->shape[0] * o->shape[1] * o->shape[2] * o->shape[3] * inas_dtype_size(o->dtype);
             int best = -1, largest = -1;
             for (int j = 0; j < p->nslots; j++) {
                 if (p->slots[j].busy) continue;
@@ -537,7 +553,7 @@ static inas_status assign(model_plan *p) {
         }
         memset(&p->slots[p->nslots], 0, sizeof p->slots[p->nslots]);
         p->slots[p->nslots].bytes = (size_t)p->vals[i].shape[0] * p->vals[i].shape[1] * p->vals[i].shape[2] *
-                                    p->vals[i].shape[3] * sizeof(float);
+                                    p->vals[i].shape[3] * inas_dtype_size(p->vals[i].dtype);
         p->vals[i].slot = p->nslots++;
     }
     if (p->dry) return INAS_OK;
@@ -551,6 +567,28 @@ static inas_status assign(model_plan *p) {
         inas_status st = inas_tensor_wrap(ctx, &v->t, p->slots[v->slot].mem, 0, v->shape[0], v->shape[1],
                                           v->shape[2], v->shape[3]);
         if (st != INAS_OK) return st;
+        v->t.dtype = v->dtype;
+    }
+    return INAS_OK;
+}
+
+/* The half copies of the weights the steps use (made once per model). */
+static inas_status half_weights(model_plan *p) {
+    inas_model *m = p->m;
+    for (int s = 0; s < p->nsteps; s++) {
+        int idx[2] = {p->steps[s].w, p->steps[s].b};
+        for (int j = 0; j < 2; j++) {
+            if (idx[j] < 0 || m->w[idx[j]].dev16.buf) continue;
+            model_weight *w = &m->w[idx[j]];
+            int dims[4];
+            for (int d = 0; d < w->ndim; d++) dims[d] = w->shape[d];
+            inas_status st = inas_tensor_alloc_as(m->ctx, &w->dev16, INAS_DTYPE_F16, w->ndim, dims);
+            if (st == INAS_OK) st = inas_tensor_copy(m->ctx, &w->dev, &w->dev16);
+            if (st != INAS_OK) {
+                inas_tensor_free(m->ctx, &w->dev16);
+                return st;
+            }
+        }
     }
     return INAS_OK;
 }
@@ -568,6 +606,8 @@ static inas_status plan_make(inas_model *m, int N, int R, int dry, model_plan **
     p->R = R;
     p->dry = dry;
     p->unmerged = m->unmerged;
+    p->precision = m->precision;
+    p->dtype = m->precision == INAS_PRECISION_FP32 ? INAS_DTYPE_F32 : INAS_DTYPE_F16;
     p->x = p->y = -1;
     if (m->has_block) build_block(p);
     else build(p);
@@ -577,6 +617,7 @@ static inas_status plan_make(inas_model *m, int N, int R, int dry, model_plan **
         if (st == INAS_OK) st = inas_ctx_fail(m->ctx, INAS_ERR_INTERNAL, "model plan failed");
     }
     if (st == INAS_OK) st = assign(p);
+    if (st == INAS_OK && !dry && p->dtype != INAS_DTYPE_F32) st = half_weights(p);
     if (st != INAS_OK) {
         plan_destroy(m->ctx, p);
         return st;
@@ -597,15 +638,18 @@ inas_status model_validate(inas_model *m) {
     return st;
 }
 
+/* A step's weight in the plan's type. */
+#define WT(i) (p->dtype == INAS_DTYPE_F32 ? &m->w[i].dev : &m->w[i].dev16)
+
 static inas_status run_step(inas_model *m, model_plan *p, const step *s) {
     inas_ctx *ctx = m->ctx;
     const inas_tensor *y = &V(s->out)->t;
     const inas_tensor *x = &V(s->in[0])->t;
     switch (s->kind) {
     case S_CONV:
-        return inas_op_conv2d_fwd(ctx, x, &m->w[s->w].dev, s->b >= 0 ? &m->w[s->b].dev : NULL, y, s->stride, s->pad,
-                                  s->act, INAS_GEMM_AUTO);
-    case S_DW: return inas_op_dwconv_fwd(ctx, x, &m->w[s->w].dev, s->k, s->stride, 1, &m->w[s->b].dev, s->act, y);
+        return inas_op_conv2d_fwd(ctx, x, WT(s->w), s->b >= 0 ? WT(s->b) : NULL, y, s->stride, s->pad, s->act,
+                                  INAS_GEMM_AUTO);
+    case S_DW: return inas_op_dwconv_fwd(ctx, x, WT(s->w), s->k, s->stride, 1, WT(s->b), s->act, y);
     case S_GAP: return inas_op_gap_fwd(ctx, x, y);
     case S_SEMUL: return inas_op_se_mul_fwd(ctx, x, &V(s->in[1])->t, y);
     case S_AVGPOOL: {
@@ -637,7 +681,12 @@ static inas_status prepare(inas_model *m, const inas_tensor *x, const inas_tenso
                              x->shape[1], R, x->shape[3], smax);
     if (y->shape[0] != N || y->shape[1] != 1 || y->shape[2] != R || y->shape[3] != R)
         return inas_ctx_fail(m->ctx, INAS_ERR_INVALID_ARG, "model forward: output must be %dx1x%dx%d", N, R, R);
-    if (m->plan && (m->plan->N != N || m->plan->R != R || m->plan->unmerged != m->unmerged)) model_plan_free(m);
+    if (x->dtype != INAS_DTYPE_F32 || y->dtype != INAS_DTYPE_F32)
+        return inas_ctx_fail(m->ctx, INAS_ERR_INVALID_ARG,
+                             "model forward: input and output are f32 tensors in every precision");
+    if (m->plan && (m->plan->N != N || m->plan->R != R || m->plan->unmerged != m->unmerged ||
+                    m->plan->precision != m->precision))
+        model_plan_free(m);
     if (!m->plan) {
         inas_status st = plan_make(m, N, R, 0, &m->plan);
         if (st != INAS_OK) return st;
@@ -647,11 +696,29 @@ static inas_status prepare(inas_model *m, const inas_tensor *x, const inas_tenso
     return INAS_OK;
 }
 
+/* Runs every step of the plan with the context's half math set for the
+ * plan's precision (restored after). With ms (profiling), each step is
+ * followed by a queue finish and its time is added to ms[its layer] for
+ * layers < nms. */
+static inas_status run_steps(inas_model *m, model_plan *p, double *ms, int nms) {
+    int prev = 0;
+    inas_status st = inas_ctx_set_half_math(m->ctx, p->precision == INAS_PRECISION_FP16, &prev);
+    if (st == INAS_OK && ms) st = inas_ctx_finish(m->ctx);
+    for (int s = 0; st == INAS_OK && s < p->nsteps; s++) {
+        double t0 = ms ? inas_wall_ms() : 0;
+        st = run_step(m, p, &p->steps[s]);
+        if (!ms) continue;
+        if (st == INAS_OK) st = inas_ctx_finish(m->ctx);
+        if (p->steps[s].layer >= 0 && p->steps[s].layer < nms) ms[p->steps[s].layer] += inas_wall_ms() - t0;
+    }
+    inas_ctx_set_half_math(m->ctx, prev, NULL);
+    return st;
+}
+
 inas_status inas_model_forward(inas_model *m, const inas_tensor *x, const inas_tensor *y) {
     inas_status st = prepare(m, x, y);
-    model_plan *p = m ? m->plan : NULL;
-    for (int s = 0; st == INAS_OK && s < p->nsteps; s++) st = run_step(m, p, &p->steps[s]);
-    return st;
+    if (st != INAS_OK) return st;
+    return run_steps(m, m->plan, NULL, 0);
 }
 
 inas_status inas_model_profile(inas_model *m, const inas_tensor *x, const inas_tensor *y, char (*names)[32],
@@ -664,13 +731,7 @@ inas_status inas_model_profile(inas_model *m, const inas_tensor *x, const inas_t
         memcpy(names[i], p->layers[i].name, 32);
         ms[i] = 0;
     }
-    st = inas_ctx_finish(m->ctx);
-    for (int s = 0; st == INAS_OK && s < p->nsteps; s++) {
-        double t0 = inas_wall_ms();
-        st = run_step(m, p, &p->steps[s]);
-        if (st == INAS_OK) st = inas_ctx_finish(m->ctx);
-        if (p->steps[s].layer >= 0 && p->steps[s].layer < n) ms[p->steps[s].layer] += inas_wall_ms() - t0;
-    }
+    st = run_steps(m, p, ms, n);
     *count = n;
     return st;
 }
@@ -693,7 +754,7 @@ inas_status inas_model_get_info(inas_model *m, int resolution, inas_model_info *
     for (int i = 0; i < p->nvals; i++)
         if (p->vals[i].slot >= 0)
             out->unplanned_bytes += (size_t)p->vals[i].shape[0] * p->vals[i].shape[1] * p->vals[i].shape[2] *
-                                    p->vals[i].shape[3] * sizeof(float);
+                                    p->vals[i].shape[3] * inas_dtype_size(p->vals[i].dtype);
     for (size_t i = 0; i < m->nw; i++)
         if (p->used[i]) out->params += m->w[i].numel;
     plan_destroy(m->ctx, p);
@@ -739,8 +800,5 @@ inas_status model_block_run(inas_model *m, int N) {
         inas_status st = plan_make(m, N, m->block.rin, 0, &m->plan);
         if (st != INAS_OK) return st;
     }
-    model_plan *p = m->plan;
-    inas_status st = INAS_OK;
-    for (int s = 0; st == INAS_OK && s < p->nsteps; s++) st = run_step(m, p, &p->steps[s]);
-    return st;
+    return run_steps(m, m->plan, NULL, 0);
 }

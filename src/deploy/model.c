@@ -82,6 +82,7 @@ void inas_model_destroy(inas_model *m) {
     model_plan_free(m);
     for (size_t i = 0; i < m->nw; i++) {
         inas_tensor_free(m->ctx, &m->w[i].dev);
+        inas_tensor_free(m->ctx, &m->w[i].dev16);
         free(m->w[i].host);
     }
     free(m->w);
@@ -91,6 +92,17 @@ void inas_model_destroy(inas_model *m) {
 const inas_arch *inas_model_arch(const inas_model *m) { return &m->arch; }
 const inas_space *inas_model_space(const inas_model *m) { return &m->space; }
 inas_ctx *inas_model_ctx(const inas_model *m) { return m->ctx; }
+
+inas_status inas_model_set_precision(inas_model *m, inas_precision precision) {
+    if (!m) return INAS_ERR_INVALID_ARG;
+    inas_status st = inas_precision_check(m->ctx, precision);
+    if (st != INAS_OK) return st;
+    if (precision != m->precision) model_plan_free(m);
+    m->precision = precision;
+    return INAS_OK;
+}
+
+inas_precision inas_model_precision(const inas_model *m) { return m->precision; }
 
 void inas_model_set_unmerged(inas_model *m, int unmerged) {
     if (!!unmerged != m->unmerged) model_plan_free(m);

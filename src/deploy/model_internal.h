@@ -13,6 +13,7 @@ typedef struct model_weight {
     size_t numel;
     float *host;
     inas_tensor dev;
+    inas_tensor dev16; /* half copy for the fp16 precisions (made by the first half plan that uses it) */
 } model_weight;
 
 typedef struct model_plan model_plan;
@@ -25,6 +26,7 @@ struct inas_model {
     size_t nw, capw;
     char source[2048]; /* the weights file (or "export") named in errors */
     int unmerged;
+    inas_precision precision; /* of the inference kernels (inas_model_set_precision) */
     model_plan *plan;
     /* A one-block network for latency probing (src/latency/probe.c): the plan
      * holds only that block, its inputs are plan buffers, and missing weights

@@ -158,8 +158,7 @@ inas_status inas_lut_probe_adb(const inas_target *t, const inas_space *sp, const
     inas_lut lut;
     inas_lut_init(&lut);
     char settings[256], tmpdir[] = "/tmp/inas-adb-XXXXXX", lk[1100], lr[1100], ls[1100];
-    snprintf(settings, sizeof settings, "resolution=%d batch=%d warmup=%d runs=%d statistic=%s", pr->resolution,
-             pr->batch, pr->warmup, pr->runs, inas_statistic_name(pr->statistic));
+    lat_settings_text(pr, t->opencl.precision, settings, sizeof settings);
     uint64_t hash = inas_lut_space_hash(sp);
     int have_tmp = 0, rc;
     FILE *f;
@@ -271,9 +270,9 @@ inas_status inas_lut_probe_adb(const inas_target *t, const inas_space *sp, const
         snprintf(cmd, sizeof cmd,
                  "cd %s && rm -f results.txt && INAS_OPENCL_LIBRARY=%s LD_LIBRARY_PATH=%s %s./inas-probe --keys keys.txt "
                  "--out results.txt --space space.yaml --resolution %d --batch %d --warmup %d --runs %d --statistic %s "
-                 "--cooldown-ms %d --device %s; echo \"inas-probe-exit=$?\"",
+                 "--cooldown-ms %d --precision %s --device %s; echo \"inas-probe-exit=$?\"",
                  rq, q1, q2, pin, pr->resolution, pr->batch, pr->warmup, pr->runs, inas_statistic_name(pr->statistic),
-                 pr->cooldown_ms, qs);
+                 pr->cooldown_ms, inas_precision_name(t->opencl.precision), qs);
         rc = adb(&a, "shell", cmd, NULL);
         char shell_out[sizeof a.out];
         snprintf(shell_out, sizeof shell_out, "%s", a.out);

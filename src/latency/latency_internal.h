@@ -17,5 +17,9 @@ inas_status inas_lut_time_fn(inas_ctx *ctx, inas_status (*fn)(void *), void *use
 void lat_summarise(double *v, int n, inas_statistic stat, double *value, double *spread);
 /* Creates the parent directory of path when missing (one level). */
 void lat_make_parent(const char *path);
+/* The protocol line of a LUT header ("resolution=R batch=B warmup=W runs=N
+ * statistic=S", then " precision=P" unless fp32): a LUT is resumed only with
+ * the same line. */
+void lat_settings_text(const inas_target_probe *pr, inas_precision precision, char *buf, size_t len);
 
 #endif

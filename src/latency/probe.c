@@ -90,7 +90,7 @@ static inas_status run_fill(void *u) {
 }
 
 inas_status inas_block_time(inas_ctx *ctx, const inas_space *space, const inas_block_key *key,
-                            const inas_target_probe *pr, double *ms, double *spread) {
+                            const inas_target_probe *pr, inas_precision precision, double *ms, double *spread) {
     if (key->kind == INAS_BLOCK_OVERHEAD) { /* one tiny kernel and a finish: launch + synchronisation */
         fill_job j = {ctx, {0}};
         inas_status st = inas_tensor_alloc(ctx, &j.t, 1, 1, 1, 1);
@@ -100,7 +100,8 @@ inas_status inas_block_time(inas_ctx *ctx, const inas_space *space, const inas_b
     }
     block_job j = {model_block_new(ctx, space, key), pr->batch};
     if (!j.m) return inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "out of memory (block)");
-    inas_status st = inas_lut_time_fn(ctx, run_block, &j, pr, 0, ms, spread);
+    inas_status st = inas_model_set_precision(j.m, precision);
+    if (st == INAS_OK) st = inas_lut_time_fn(ctx, run_block, &j, pr, 0, ms, spread);
     if (st != INAS_OK) {
         char txt[INAS_BLOCK_KEY_MAX];
         inas_block_key_format(key, txt, sizeof txt);
@@ -112,9 +113,11 @@ inas_status inas_block_time(inas_ctx *ctx, const inas_space *space, const inas_b
     return st;
 }
 
-static void settings_text(const inas_target_probe *pr, char *buf, size_t len) {
-    snprintf(buf, len, "resolution=%d batch=%d warmup=%d runs=%d statistic=%s", pr->resolution, pr->batch, pr->warmup,
-             pr->runs, inas_statistic_name(pr->statistic));
+void lat_settings_text(const inas_target_probe *pr, inas_precision precision, char *buf, size_t len) {
+    snprintf(buf, len, "resolution=%d batch=%d warmup=%d runs=%d statistic=%s%s%s", pr->resolution, pr->batch,
+             pr->warmup, pr->runs, inas_statistic_name(pr->statistic),
+             precision == INAS_PRECISION_FP32 ? "" : " precision=",
+             precision == INAS_PRECISION_FP32 ? "" : inas_precision_name(precision));
 }
 
 void lat_make_parent(const char *path) {
@@ -137,9 +140,12 @@ inas_status inas_lut_probe(inas_ctx *ctx, const inas_target *t, const inas_space
     if (opts) o = *opts;
     inas_probe_result r = {0};
     inas_error *err = inas_ctx_error(ctx);
-    if (t->opencl.precision != INAS_PRECISION_FP32)
-        return inas_ctx_fail(ctx, INAS_ERR_UNSUPPORTED, "%s: precision fp16: the inference kernels are fp32 only",
-                             t->path[0] ? t->path : t->name);
+    if (inas_precision_check(ctx, t->opencl.precision) != INAS_OK) {
+        char msg[INAS_ERROR_MESSAGE_MAX - 128];
+        snprintf(msg, sizeof msg, "%s", inas_ctx_last_error(ctx));
+        return inas_ctx_fail(ctx, INAS_ERR_UNSUPPORTED, "%s: opencl.precision: %s", t->path[0] ? t->path : t->name,
+                             msg);
+    }
     const inas_target_probe *pr = &t->probe;
     inas_block_key *keys = NULL;
     size_t nk = 0;
@@ -148,7 +154,7 @@ inas_status inas_lut_probe(inas_ctx *ctx, const inas_target *t, const inas_space
     inas_lut lut;
     inas_lut_init(&lut);
     char settings[256];
-    settings_text(pr, settings, sizeof settings);
+    lat_settings_text(pr, t->opencl.precision, settings, sizeof settings);
     uint64_t hash = inas_lut_space_hash(space);
     FILE *probe_f = fopen(path, "r");
     if (o.resume && probe_f) {
@@ -190,7 +196,7 @@ inas_status inas_lut_probe(inas_ctx *ctx, const inas_target *t, const inas_space
     else {
         inas_block_key ok = {.kind = INAS_BLOCK_OVERHEAD};
         double ms, sp;
-        if ((st = inas_block_time(ctx, space, &ok, pr, &ms, &sp))) goto done;
+        if ((st = inas_block_time(ctx, space, &ok, pr, t->opencl.precision, &ms, &sp))) goto done;
         if (inas_lut_set(&lut, "overhead", ms, sp)) {
             st = inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "out of memory (LUT)");
             goto done;
@@ -212,7 +218,7 @@ inas_status inas_lut_probe(inas_ctx *ctx, const inas_target *t, const inas_space
             break;
         }
         double ms, sp;
-        if ((st = inas_block_time(ctx, space, &keys[i], pr, &ms, &sp))) break;
+        if ((st = inas_block_time(ctx, space, &keys[i], pr, t->opencl.precision, &ms, &sp))) break;
         if (inas_lut_set(&lut, txt, ms, sp)) {
             st = inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "out of memory (LUT)");
             break;

@@ -14,14 +14,16 @@ static void usage(FILE *f) {
     fprintf(f,
             "Usage: inas bench model [--model MODEL_DIR | --arch largest|smallest|ARCH.yaml [--space FILE]]\n"
             "                        [--size 320] [--unmerged] [--runs N] [--warmup N] [--json] [--save DIR]\n"
-            "                        [--device SEL]\n\n"
-            "Times the forward of one image (batch 1, fp32) at SIZE x SIZE: median of N runs (default\n"
+            "                        [--precision fp32|fp16-storage|fp16] [--device SEL]\n\n"
+            "Times the forward of one image (batch 1, default fp32) at SIZE x SIZE: median of N runs (default\n"
             "10, after 2 warm-up runs), then one run layer by layer (a queue finish after each step).\n"
             "Without --model the architecture (default: largest) of the space (default: built-in) is\n"
             "exported from a supernet with random initial weights. --unmerged runs every SMSU as its\n"
             "separate folded branches (the multi-branch form). --json prints\n"
             "{\"ms\": median, \"layers\": [{\"name\": ..., \"ms\": ...}, ...]}. --save writes the\n"
-            "benchmarked model as a model directory (to compare with other tools).\n");
+            "benchmarked model as a model directory (to compare with other tools). --precision\n"
+            "fp16-storage keeps weights and activations as half (float arithmetic, any device); fp16\n"
+            "computes in half too (devices with cl_khr_fp16).\n");
 }
 
 typedef struct job {
@@ -41,7 +43,7 @@ int bench_model(int argc, char **argv) {
         return INAS_EXIT_OK;
     }
     const char *model = NULL, *arch_s = "largest", *space_file = NULL, *device = NULL, *save = NULL;
-    int size = 320, unmerged = 0, runs = 10, warmup = 2, json = 0;
+    int size = 320, unmerged = 0, runs = 10, warmup = 2, json = 0, precision = INAS_PRECISION_FP32;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--unmerged") == 0) {
@@ -62,6 +64,10 @@ int bench_model(int argc, char **argv) {
         else if (strcmp(a, "--size") == 0) size = atoi(v);
         else if (strcmp(a, "--runs") == 0) runs = atoi(v);
         else if (strcmp(a, "--warmup") == 0) warmup = atoi(v);
+        else if (strcmp(a, "--precision") == 0) {
+            if ((precision = inas_precision_parse(v)) < 0)
+                return cli_usage_error("bench", "model: --precision '%s': expected fp32, fp16 or fp16-storage", v);
+        }
         else return cli_usage_error("bench", "model: unknown option '%s'", a);
     }
     if (size < 32 || runs < 1 || warmup < 0) return cli_usage_error("bench", "model: --size >= 32, --runs >= 1");
@@ -104,6 +110,10 @@ int bench_model(int argc, char **argv) {
         goto done;
     }
     inas_model_set_unmerged(m, unmerged);
+    if (inas_model_set_precision(m, (inas_precision)precision) != INAS_OK) {
+        cli_fail("bench", "%s", inas_ctx_last_error(ctx));
+        goto done;
+    }
     j.m = m;
     if (inas_tensor_alloc(ctx, &j.x, 1, 3, size, size) != INAS_OK ||
         inas_tensor_alloc(ctx, &j.y, 1, 1, size, size) != INAS_OK || inas_tensor_fill(ctx, &j.x, 0.5f) != INAS_OK) {
@@ -129,18 +139,20 @@ int bench_model(int argc, char **argv) {
         goto done;
     }
     if (json) {
-        printf("{\"ms\": %.3f, \"min_ms\": %.3f, \"size\": %d, \"unmerged\": %s, \"params\": %zu, \"macs\": %.0f, "
-               "\"layers\": [",
-               t.median_ms, t.min_ms, size, unmerged ? "true" : "false", info.params, info.macs);
+        printf("{\"ms\": %.3f, \"min_ms\": %.3f, \"size\": %d, \"unmerged\": %s, \"precision\": \"%s\", "
+               "\"params\": %zu, \"macs\": %.0f, \"layers\": [",
+               t.median_ms, t.min_ms, size, unmerged ? "true" : "false", inas_precision_name((inas_precision)precision),
+               info.params, info.macs);
         for (int i = 0; i < nl; i++) printf("%s{\"name\": \"%s\", \"ms\": %.3f}", i ? ", " : "", names[i], ms[i]);
         printf("]}\n");
     } else {
         char compact[4096];
         inas_arch_format_compact(inas_model_arch(m), compact, sizeof compact);
-        printf("model: %s\narch: \"%s\"\nform: %s\nsize: %d\nbatch: 1\nparams: %zu\ngmacs: %.3f\n"
+        printf("model: %s\narch: \"%s\"\nform: %s\nprecision: %s\nsize: %d\nbatch: 1\nparams: %zu\ngmacs: %.3f\n"
                "activation_buffers: %d\nactivation_mb: %.1f  # %.1f without reuse\n"
                "median_ms: %.2f\nmin_ms: %.2f\nmax_ms: %.2f\nruns: %d\ndevice: %s\nlayers_ms:  # one run, finish after each step\n",
-               model ? model : arch_s, compact, unmerged ? "unmerged (multi-branch SMSU)" : "merged", size,
+               model ? model : arch_s, compact, unmerged ? "unmerged (multi-branch SMSU)" : "merged",
+               inas_precision_name((inas_precision)precision), size,
                info.params, info.macs / 1e9, info.buffers, info.buffer_bytes / 1048576.0,
                info.unplanned_bytes / 1048576.0, t.median_ms, t.min_ms, t.max_ms, t.runs, inas_ctx_device(ctx)->name);
         for (int i = 0; i < nl; i++) printf("  %-12s %8.2f\n", names[i], ms[i]);

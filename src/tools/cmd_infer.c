@@ -14,10 +14,12 @@
 #include "tools/commands.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: inas infer --model MODEL_DIR [--device SEL] [--unmerged] IMAGES... -o OUT_DIR\n\n"
+    fprintf(f, "Usage: inas infer --model MODEL_DIR [--device SEL] [--unmerged] [--precision P] IMAGES... -o OUT_DIR\n\n"
                "Runs the exported model on each image (files, or directories of .png/.jpg/.bmp files)\n"
                "at the model's resolution and writes OUT_DIR/NAME.png, the saliency map resized to\n"
                "the image's size (8-bit gray). --unmerged runs the multi-branch SMSU form.\n"
+               "--precision fp32 (default) | fp16-storage (half weights and activations, float\n"
+               "arithmetic: any device) | fp16 (half arithmetic too: devices with cl_khr_fp16).\n"
                "Exit status 1 when any image failed (the others are still written).\n");
 }
 
@@ -100,14 +102,14 @@ int cmd_infer(int argc, char **argv) {
         return INAS_EXIT_OK;
     }
     const char *model = NULL, *out = NULL, *device = NULL;
-    int unmerged = 0, nimg = 0;
+    int unmerged = 0, nimg = 0, precision = INAS_PRECISION_FP32;
     char **imgs = calloc((size_t)argc, sizeof *imgs);
     if (!imgs) return cli_fail("infer", "out of memory");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--unmerged") == 0) unmerged = 1;
         else if (strcmp(a, "--model") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-                 strcmp(a, "--device") == 0) {
+                 strcmp(a, "--device") == 0 || strcmp(a, "--precision") == 0) {
             if (i + 1 >= argc) {
                 free(imgs);
                 return cli_usage_error("infer", "option '%s' needs a value", a);
@@ -115,7 +117,12 @@ int cmd_infer(int argc, char **argv) {
             const char *v = argv[++i];
             if (strcmp(a, "--model") == 0) model = v;
             else if (strcmp(a, "--device") == 0) device = v;
-            else out = v;
+            else if (strcmp(a, "--precision") == 0) {
+                if ((precision = inas_precision_parse(v)) < 0) {
+                    free(imgs);
+                    return cli_usage_error("infer", "--precision '%s': expected fp32, fp16 or fp16-storage", v);
+                }
+            } else out = v;
         } else if (a[0] == '-' && a[1]) {
             free(imgs);
             return cli_usage_error("infer", "unknown option '%s'", a);
@@ -139,6 +146,9 @@ int cmd_infer(int argc, char **argv) {
     int failed = 0, done = 0;
     if (inas_model_load(ctx, model, &m, &err) != INAS_OK) {
         cli_fail("infer", "%s", err.message);
+        failed = 1;
+    } else if (inas_model_set_precision(m, (inas_precision)precision) != INAS_OK) {
+        cli_fail("infer", "%s", inas_ctx_last_error(ctx));
         failed = 1;
     } else {
         inas_model_set_unmerged(m, unmerged);

@@ -18,7 +18,8 @@
 
 static int usage(FILE *f, int rc) {
     fprintf(f, "Usage: inas-probe --keys FILE --out FILE --resolution R [--space FILE] [--batch B] [--warmup W]\n"
-               "                  [--runs N] [--statistic median|mean|min] [--cooldown-ms MS] [--device SEL]\n\n"
+               "                  [--runs N] [--statistic median|mean|min] [--cooldown-ms MS] [--device SEL]\n"
+               "                  [--precision fp32|fp16|fp16-storage]\n\n"
                "Times each block key of FILE (one a line) and appends KEY<TAB>MS<TAB>SPREAD lines to the\n"
                "output (after '# device:' and '# driver:' lines), synced after every key.\n");
     return rc;
@@ -26,6 +27,7 @@ static int usage(FILE *f, int rc) {
 
 int main(int argc, char **argv) {
     const char *keys = NULL, *out = NULL, *space_file = NULL, *device = NULL;
+    inas_precision precision = INAS_PRECISION_FP32;
     inas_target_probe pr = {0, 1, 3, 10, INAS_STAT_MEDIAN, 0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout, 0);
@@ -40,6 +42,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--warmup")) pr.warmup = atoi(v);
         else if (!strcmp(a, "--runs")) pr.runs = atoi(v);
         else if (!strcmp(a, "--cooldown-ms")) pr.cooldown_ms = atoi(v);
+        else if (!strcmp(a, "--precision")) {
+            int p = inas_precision_parse(v);
+            if (p < 0) return usage(stderr, 2);
+            precision = (inas_precision)p;
+        }
         else if (!strcmp(a, "--statistic")) {
             if (!strcmp(v, "median")) pr.statistic = INAS_STAT_MEDIAN;
             else if (!strcmp(v, "mean")) pr.statistic = INAS_STAT_MEAN;
@@ -87,7 +94,7 @@ int main(int argc, char **argv) {
             rc = 1;
             break;
         }
-        if (inas_block_time(ctx, &sp, &k, &pr, &ms, &spread)) {
+        if (inas_block_time(ctx, &sp, &k, &pr, precision, &ms, &spread)) {
             fprintf(stderr, "inas-probe: %s\n", inas_ctx_last_error(ctx));
             rc = 1;
             break;
