@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # run.sh - installs what is missing, builds inas twice (linked against the
 # OpenCL ICD loader, and with INAS_DLOPEN_OPENCL) with warnings as errors, and
-# runs the whole test suite with ctest in both builds.
+# runs the whole test suite with ctest in both builds (PoCL, the Debian CPU
+# driver), then the half-precision suites again on a second driver with
+# cl_khr_fp16 (the Intel CPU OpenCL runtime, fetched from PyPI by
+# tests/intel-ocl.sh; skipped with a message when it cannot be had).
 #   tests/run.sh            both builds
 #   INAS_BUILD_MODES=linked tests/run.sh    only one
+#   INAS_FP16_DRIVER=off tests/run.sh       without the second driver
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -25,4 +29,21 @@ for mode in $modes; do
     status=1
   fi
 done
+
+# fp16 arithmetic needs cl_khr_fp16, which PoCL 3 lacks: run the suites with
+# half kernels (and everything else they check) on the Intel CPU runtime.
+if [ "${INAS_FP16_DRIVER:-on}" != off ]; then
+  first=${modes%% *}
+  dir=build-tests; [ "$first" = dlopen ] && dir=build-tests-dlopen
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/inas/intel-ocl
+  if envfile=$(bash tests/intel-ocl.sh "$cache"); then
+    echo "== inas: fp16 suites on the Intel CPU OpenCL runtime ($dir) =="
+    if ! (. "$envfile" && INAS_DEVICE=intel ctest --test-dir "$dir" --output-on-failure -j "$jobs" \
+            -R '^test_(tensor|ops_conv|ops_dwconv|ops_elem|deploy)$'); then
+      status=1
+    fi
+  else
+    echo "== inas: Intel CPU OpenCL runtime unavailable: fp16 arithmetic tests were skipped =="
+  fi
+fi
 exit $status
