@@ -5,7 +5,9 @@
  * Options: -DACT=n (ACT_* code of common.cl), -DVEC=4|8|16 (floats per
  * vector), -DBWD_FROM_Y=0|1 (sigmoid backward from y instead of x).
  * Grid: dim 0 over VEC-chunks of a row of L elements, dim 1 channel rows,
- * dim 2 batch rows; a row (c, n) starts at off + n*sn + c*sc. */
+ * dim 2 batch rows; a row (c, n) starts at off + n*sn + c*sc.
+ * The forward takes the element types of common.cl (-DDT_HALF, -DHALF_MATH:
+ * STYPE tensors, `real` arithmetic); the backward (training) is float. */
 #include "common.cl"
 
 #ifndef ACT
@@ -24,7 +26,7 @@
 #define VLOAD(p) CAT(vload, VEC)(0, (p))
 #define VSTORE(v, p) CAT(vstore, VEC)((v), 0, (p))
 
-/* Forward: works for float and floatN (T is the type). */
+/* Forward: works for real and realN (T is the type; constants are cast to it). */
 #if ACT == ACT_RELU
 #define FWD(T, x) fmax((x), (T)0.0f)
 #elif ACT == ACT_RELU6
@@ -69,17 +71,20 @@ DEF_HELPERS(float)
 DEF_HELPERS(floatV)
 
 /* y = act(x); y may be x (in place). */
-__kernel void act_fwd(const int L, __global const float *x, const int xo, const int xsn, const int xsc,
-                      __global float *y, const int yo, const int ysn, const int ysc) {
+__kernel void act_fwd(const int L, __global const STYPE *x, const int xo, const int xsn, const int xsc,
+                      __global STYPE *y, const int yo, const int ysn, const int ysc) {
     const int i = get_global_id(0) * VEC, c = get_global_id(1), n = get_global_id(2);
     if (i >= L) return;
-    __global const float *xp = x + xo + n * xsn + c * xsc + i;
-    __global float *yp = y + yo + n * ysn + c * ysc + i;
+    __global const STYPE *xp = x + xo + n * xsn + c * xsc + i;
+    __global STYPE *yp = y + yo + n * ysn + c * ysc + i;
     if (i + VEC <= L) {
-        floatV v = VLOAD(xp);
-        VSTORE(FWD(floatV, v), yp);
+        realN(VEC) v = LDN(VEC, 0, xp);
+        STN(VEC, FWD(realN(VEC), v), 0, yp);
     } else {
-        for (int j = 0; j < L - i; j++) yp[j] = FWD(float, xp[j]);
+        for (int j = 0; j < L - i; j++) {
+            real v = LD(xp, j);
+            ST(FWD(real, v), yp, j);
+        }
     }
 }
 

@@ -10,7 +10,11 @@
  * -DLS (work-group size of plane_reduce), -DCHUNKED (contiguous chunk per
  * work-item: CPU; else interleaved: GPU).
  * Pointwise grid: dim 0 VEC-chunks of a row of L elements, dim 1 channel rows,
- * dim 2 batch rows; a row (c, n) of tensor t starts at t_off + n*t_sn + c*t_sc. */
+ * dim 2 batch rows; a row (c, n) of tensor t starts at t_off + n*t_sn + c*t_sc.
+ * Element type and precision: common.cl (-DDT_HALF, -DHALF_MATH); tensors are
+ * STYPE, pointwise arithmetic is `real`, plane_reduce always sums in float. */
+#include "common.cl"
+
 #ifndef K
 #define K 1
 #endif
@@ -39,11 +43,16 @@
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define floatV CAT(float, VEC)
-#define VLOAD(p) CAT(vload, VEC)(0, (p))
-#define VSTORE(v, p) CAT(vstore, VEC)((v), 0, (p))
+#define realV realN(VEC)
+#define VLOAD(p) LDN(VEC, 0, (p))
+#define VSTORE(v, p) STN(VEC, (v), 0, (p))
+/* to float and back to the arithmetic type (no-ops in float kernels) */
+#define TO_FLOAT(x) ((float)(x))
+#define TO_FLOATV(x) CAT(convert_float, VEC)(x)
+#define TO_REALV(x) CAT(convert_, realV)(x)
 
-#define TARG(t) __global const float *t, const int t##o, const int t##sn, const int t##sc
-#define TARGW(t) __global float *t, const int t##o, const int t##sn, const int t##sc
+#define TARG(t) __global const STYPE *t, const int t##o, const int t##sn, const int t##sc
+#define TARGW(t) __global STYPE *t, const int t##o, const int t##sn, const int t##sc
 #define ROW(t) (t + t##o + n * t##sn + c * t##sc + i)
 
 /* out = (ACC ? out : 0) + alpha * (x0 + ... + x{K-1}); out may be any x_j. */
@@ -51,12 +60,12 @@ __kernel void ew_sum(const int L, const float alpha, TARGW(out), TARG(x0), TARG(
                      TARG(x5), TARG(x6), TARG(x7)) {
     const int i = get_global_id(0) * VEC, c = get_global_id(1), n = get_global_id(2);
     if (i >= L) return;
-    __global float *op = ROW(out);
-    __global const float *p0 = ROW(x0), *p1 = ROW(x1), *p2 = ROW(x2), *p3 = ROW(x3);
-    __global const float *p4 = ROW(x4), *p5 = ROW(x5), *p6 = ROW(x6), *p7 = ROW(x7);
-#define SUM_TERMS(LD, j)                                                                           \
-    LD(p0, j) K1(+LD(p1, j)) K2(+LD(p2, j)) K3(+LD(p3, j)) K4(+LD(p4, j)) K5(+LD(p5, j)) K6(+LD(p6, j)) \
-        K7(+LD(p7, j))
+    __global STYPE *op = ROW(out);
+    __global const STYPE *p0 = ROW(x0), *p1 = ROW(x1), *p2 = ROW(x2), *p3 = ROW(x3);
+    __global const STYPE *p4 = ROW(x4), *p5 = ROW(x5), *p6 = ROW(x6), *p7 = ROW(x7);
+#define SUM_TERMS(GET, j)                                                                                  \
+    GET(p0, j) K1(+GET(p1, j)) K2(+GET(p2, j)) K3(+GET(p3, j)) K4(+GET(p4, j)) K5(+GET(p5, j)) K6(+GET(p6, j)) \
+        K7(+GET(p7, j))
 #if K > 1
 #define K1(e) e
 #else
@@ -93,20 +102,19 @@ __kernel void ew_sum(const int L, const float alpha, TARGW(out), TARG(x0), TARG(
 #define K7(e)
 #endif
 #define LDV(p, j) VLOAD(p)
-#define LDS(p, j) (p)[j]
     if (i + VEC <= L) {
-        floatV s = (SUM_TERMS(LDV, 0)) * alpha;
+        realV s = (SUM_TERMS(LDV, 0)) * RL(alpha);
 #if ACC
         s += VLOAD(op);
 #endif
         VSTORE(s, op);
     } else {
         for (int j = 0; j < L - i; j++) {
-            float s = (SUM_TERMS(LDS, j)) * alpha;
+            real s = (SUM_TERMS(LD, j)) * RL(alpha);
 #if ACC
-            s += op[j];
+            s += LD(op, j);
 #endif
-            op[j] = s;
+            ST(s, op, j);
         }
     }
 }
@@ -116,10 +124,10 @@ __kernel void ew_bcast(const int L, const float alpha, TARG(g), TARGW(d0), TARGW
                        TARGW(d5), TARGW(d6), TARGW(d7)) {
     const int i = get_global_id(0) * VEC, c = get_global_id(1), n = get_global_id(2);
     if (i >= L) return;
-    __global const float *gp = ROW(g);
-    __global float *q[8] = {ROW(d0), ROW(d1), ROW(d2), ROW(d3), ROW(d4), ROW(d5), ROW(d6), ROW(d7)};
+    __global const STYPE *gp = ROW(g);
+    __global STYPE *q[8] = {ROW(d0), ROW(d1), ROW(d2), ROW(d3), ROW(d4), ROW(d5), ROW(d6), ROW(d7)};
     if (i + VEC <= L) {
-        floatV v = VLOAD(gp) * alpha;
+        realV v = VLOAD(gp) * RL(alpha);
 #pragma unroll
         for (int j = 0; j < K; j++) {
 #if ACC
@@ -130,8 +138,8 @@ __kernel void ew_bcast(const int L, const float alpha, TARG(g), TARGW(d0), TARGW
         }
     } else {
         for (int e = 0; e < L - i; e++) {
-            float v = gp[e] * alpha;
-            for (int j = 0; j < K; j++) q[j][e] = ACC ? q[j][e] + v : v;
+            real v = LD(gp, e) * RL(alpha);
+            for (int j = 0; j < K; j++) ST(ACC ? LD(q[j], e) + v : v, q[j], e);
         }
     }
 }
@@ -141,39 +149,41 @@ __kernel void ew_bcast(const int L, const float alpha, TARG(g), TARGW(d0), TARGW
 __kernel void chan_mul(const int L, const float alpha, TARG(x), TARG(s), TARGW(y)) {
     const int i = get_global_id(0) * VEC, c = get_global_id(1), n = get_global_id(2);
     if (i >= L) return;
-    const float f = alpha * s[so + n * ssn + c * ssc];
-    __global float *yp = ROW(y);
+    const real f = RL(alpha) * LD(s, so + n * ssn + c * ssc);
+    __global STYPE *yp = ROW(y);
 #if HAVE_X
-    __global const float *xp = ROW(x);
+    __global const STYPE *xp = ROW(x);
 #endif
     if (i + VEC <= L) {
 #if HAVE_X
         VSTORE(VLOAD(xp) * f, yp);
 #else
-        VSTORE((floatV)f, yp);
+        VSTORE((realV)f, yp);
 #endif
     } else {
 #if HAVE_X
-        for (int j = 0; j < L - i; j++) yp[j] = xp[j] * f;
+        for (int j = 0; j < L - i; j++) ST(LD(xp, j) * f, yp, j);
 #else
-        for (int j = 0; j < L - i; j++) yp[j] = f;
+        for (int j = 0; j < L - i; j++) ST(f, yp, j);
 #endif
     }
 }
 
 /* out[n,c] = alpha * sum over the plane of a * (HAVE_B ? b : 1); with WRITE_DX
  * also dx = a * s[n,c] over the plane. One work-group of LS work-items per
- * plane (dim 0), channels on dim 1, batch on dim 2; out/s at o + n*sn + c*sc. */
+ * plane (dim 0), channels on dim 1, batch on dim 2; out/s at o + n*sn + c*sc.
+ * Computes in float whatever the precision (a half sum of a large plane would
+ * lose the small terms); results are rounded to STYPE when stored. */
 __kernel void plane_reduce(const int L, const float alpha, TARG(a), TARG(b), TARGW(out), TARG(s), TARGW(dx)) {
     const int lid = get_local_id(0), c = get_global_id(1), n = get_global_id(2);
     const int i = 0;
-    __global const float *ap = ROW(a);
+    __global const STYPE *ap = ROW(a);
 #if HAVE_B
-    __global const float *bp = ROW(b);
+    __global const STYPE *bp = ROW(b);
 #endif
 #if WRITE_DX
-    __global float *dp = ROW(dx);
-    const float f = s[so + n * ssn + c * ssc];
+    __global STYPE *dp = ROW(dx);
+    const float f = TO_FLOAT(LD(s, so + n * ssn + c * ssc));
 #endif
     floatV acc = (floatV)0.0f;
     float acc1 = 0.0f;
@@ -184,25 +194,25 @@ __kernel void plane_reduce(const int L, const float alpha, TARG(a), TARG(b), TAR
 #else
     for (int v = lid; v < nv; v += LS) {
 #endif
-        floatV av = VLOAD(ap + v * VEC);
+        floatV av = TO_FLOATV(VLOAD(ap + v * VEC));
 #if HAVE_B
-        acc = fma(av, VLOAD(bp + v * VEC), acc);
+        acc = fma(av, TO_FLOATV(VLOAD(bp + v * VEC)), acc);
 #else
         acc += av;
 #endif
 #if WRITE_DX
-        VSTORE(av * f, dp + v * VEC);
+        VSTORE(TO_REALV(av * f), dp + v * VEC);
 #endif
     }
     for (int e = nv * VEC + lid; e < L; e += LS) {
-        float av = ap[e];
+        float av = TO_FLOAT(LD(ap, e));
 #if HAVE_B
-        acc1 = fma(av, bp[e], acc1);
+        acc1 = fma(av, TO_FLOAT(LD(bp, e)), acc1);
 #else
         acc1 += av;
 #endif
 #if WRITE_DX
-        dp[e] = av * f;
+        ST(RL(av * f), dp, e);
 #endif
     }
 #if VEC == 16
@@ -224,5 +234,5 @@ __kernel void plane_reduce(const int L, const float alpha, TARG(a), TARG(b), TAR
     }
     t = red[0];
 #endif
-    if (lid == 0) out[outo + n * outsn + c * outsc] = alpha * t;
+    if (lid == 0) ST(RL(alpha * t), out, outo + n * outsn + c * outsc);
 }

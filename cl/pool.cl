@@ -9,7 +9,12 @@
  * work-item), -DRB (rows per work-item).
  * Grid: dim 0 strides over blocks of output (or input) columns (its size is
  * 1 on CPUs: a work-item streams whole rows), dim 1 blocks of RB rows, dim 2 planes
- * p = n*C + c; plane (n, c) of tensor t starts at t_off + n*t_sn + c*t_sc. */
+ * p = n*C + c; plane (n, c) of tensor t starts at t_off + n*t_sn + c*t_sc.
+ * The forward kernels take the element types of common.cl (-DDT_HALF,
+ * -DHALF_MATH: STYPE tensors, `real` arithmetic); the backward ones (training)
+ * are float. */
+#include "common.cl"
+
 #ifndef KS
 #define KS 2
 #endif
@@ -25,60 +30,63 @@
 
 #define TARG(t) __global const float *t, const int t##o, const int t##sn, const int t##sc
 #define TARGW(t) __global float *t, const int t##o, const int t##sn, const int t##sc
+/* the same for tensors of the storage type (forward kernels) */
+#define SARG(t) __global const STYPE *t, const int t##o, const int t##sn, const int t##sc
+#define SARGW(t) __global STYPE *t, const int t##o, const int t##sn, const int t##sc
 #define PLANE(t) (t + t##o + n * t##sn + c * t##sc)
 
 /* PyTorch's max: a later element wins when greater or NaN. */
 #define TAKES(v, best) ((v) > (best) || isnan(v))
 
 /* y[n,c,oh,ow] = max over the KS x KS window at (oh*KS, ow*KS); Ho = H/KS, Wo = W/KS. */
-inline void maxpool_fwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+inline void maxpool_fwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, SARG(x), SARGW(y)) {
     const int ow0 = cb_ * OWV, oh = row_, p = get_global_id(2);
     if (ow0 >= Wo || oh >= Ho) return;
     const int n = p / C, c = p - n * C;
-    __global const float *xp = PLANE(x) + oh * KS * W + ow0 * KS;
-    __global float *yp = PLANE(y) + oh * Wo + ow0;
+    __global const STYPE *xp = PLANE(x) + oh * KS * W + ow0 * KS;
+    __global STYPE *yp = PLANE(y) + oh * Wo + ow0;
     const int nwin = min(OWV, Wo - ow0);
 #if KS * OWV == 16
     if (nwin == OWV) {
-        /* one float16 per input row: log2(KS) halvings give the window maxima */
-        float16 m = vload16(0, xp);
+        /* one 16-vector per input row: log2(KS) halvings give the window maxima */
+        realN(16) m = LDN(16, 0, xp);
         for (int r = 1; r < KS; r++) {
-            float16 v = vload16(0, xp + r * W);
+            realN(16) v = LDN(16, 0, xp + r * W);
             m = select(m, v, isgreater(v, m) | isnan(v));
         }
 #if KS == 2
-        float8 a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
-        vstore8(a, 0, yp);
+        realN(8) a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
+        STN(8, a, 0, yp);
 #elif KS == 4
-        float8 a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
-        float4 b = select(a.even, a.odd, isgreater(a.odd, a.even) | isnan(a.odd));
-        vstore4(b, 0, yp);
+        realN(8) a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
+        realN(4) b = select(a.even, a.odd, isgreater(a.odd, a.even) | isnan(a.odd));
+        STN(4, b, 0, yp);
 #elif KS == 8
-        float8 a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
-        float4 b = select(a.even, a.odd, isgreater(a.odd, a.even) | isnan(a.odd));
-        float2 d = select(b.even, b.odd, isgreater(b.odd, b.even) | isnan(b.odd));
-        vstore2(d, 0, yp);
+        realN(8) a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
+        realN(4) b = select(a.even, a.odd, isgreater(a.odd, a.even) | isnan(a.odd));
+        realN(2) d = select(b.even, b.odd, isgreater(b.odd, b.even) | isnan(b.odd));
+        STN(2, d, 0, yp);
 #else
-        float8 a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
-        float4 b = select(a.even, a.odd, isgreater(a.odd, a.even) | isnan(a.odd));
-        float2 d = select(b.even, b.odd, isgreater(b.odd, b.even) | isnan(b.odd));
-        yp[0] = TAKES(d.y, d.x) ? d.y : d.x;
+        realN(8) a = select(m.even, m.odd, isgreater(m.odd, m.even) | isnan(m.odd));
+        realN(4) b = select(a.even, a.odd, isgreater(a.odd, a.even) | isnan(a.odd));
+        realN(2) d = select(b.even, b.odd, isgreater(b.odd, b.even) | isnan(b.odd));
+        ST(TAKES(d.y, d.x) ? d.y : d.x, yp, 0);
 #endif
         return;
     }
 #endif
     for (int j = 0; j < nwin; j++) {
-        float best = xp[j * KS];
+        real best = LD(xp, j * KS);
         for (int r = 0; r < KS; r++)
             for (int q = 0; q < KS; q++) {
-                float v = xp[r * W + j * KS + q];
+                real v = LD(xp, r * W + j * KS + q);
                 if (TAKES(v, best)) best = v;
             }
-        yp[j] = best;
+        ST(best, yp, j);
     }
 }
 
-__kernel void maxpool_fwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+__kernel void maxpool_fwd(const int H, const int W, const int Ho, const int Wo, const int C, SARG(x), SARGW(y)) {
     const int r0 = get_global_id(1) * RB, ncb = (Wo + OWV - 1) / OWV;
     for (int r = r0; r < min(r0 + RB, Ho); r++)
         for (int cb = get_global_id(0); cb < ncb; cb += get_global_size(0)) maxpool_fwd_row(r, cb, H, W, Ho, Wo, C, x, xo, xsn, xsc, y, yo, ysn, ysc);
@@ -168,29 +176,29 @@ __kernel void maxpool_bwd(const int H, const int W, const int Ho, const int Wo, 
 /* Average pool 2x2 stride 2: Ho = CEIL ? (H+1)/2 : H/2 (same for W); a window
  * averages its elements inside the input (partial windows in ceil mode divide
  * by their valid count, PyTorch with padding 0). Dim 0: blocks of 8 outputs. */
-inline void avgpool2_fwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+inline void avgpool2_fwd_row(const int row_, const int cb_, const int H, const int W, const int Ho, const int Wo, const int C, SARG(x), SARGW(y)) {
     const int ow0 = cb_ * 8, oh = row_, p = get_global_id(2);
     if (ow0 >= Wo || oh >= Ho) return;
     const int n = p / C, c = p - n * C;
-    __global const float *xp = PLANE(x) + 2 * oh * W;
-    __global float *yp = PLANE(y) + oh * Wo;
+    __global const STYPE *xp = PLANE(x) + 2 * oh * W;
+    __global STYPE *yp = PLANE(y) + oh * Wo;
     const int two_rows = 2 * oh + 1 < H;
     if (ow0 + 8 <= Wo && 2 * (ow0 + 8) <= W && two_rows) {
-        float16 a = vload16(0, xp + 2 * ow0), b = vload16(0, xp + W + 2 * ow0);
-        vstore8(((a.even + a.odd) + (b.even + b.odd)) * 0.25f, 0, yp + ow0);
+        realN(16) a = LDN(16, 0, xp + 2 * ow0), b = LDN(16, 0, xp + W + 2 * ow0);
+        STN(8, ((a.even + a.odd) + (b.even + b.odd)) * RL(0.25f), 0, yp + ow0);
         return;
     }
     const int nr = two_rows ? 2 : 1;
     for (int ow = ow0; ow < min(ow0 + 8, Wo); ow++) {
         const int w = 2 * ow, nc = w + 1 < W ? 2 : 1;
-        float s = 0.0f;
+        real s = RL(0.0f);
         for (int r = 0; r < nr; r++)
-            for (int q = 0; q < nc; q++) s += xp[r * W + w + q];
-        yp[ow] = s / (float)(nr * nc);
+            for (int q = 0; q < nc; q++) s += LD(xp, r * W + w + q);
+        ST(s / (real)(nr * nc), yp, ow);
     }
 }
 
-__kernel void avgpool2_fwd(const int H, const int W, const int Ho, const int Wo, const int C, TARG(x), TARGW(y)) {
+__kernel void avgpool2_fwd(const int H, const int W, const int Ho, const int Wo, const int C, SARG(x), SARGW(y)) {
     const int r0 = get_global_id(1) * RB, ncb = (Wo + 7) / 8;
     for (int r = r0; r < min(r0 + RB, Ho); r++)
         for (int cb = get_global_id(0); cb < ncb; cb += get_global_size(0)) avgpool2_fwd_row(r, cb, H, W, Ho, Wo, C, x, xo, xsn, xsc, y, yo, ysn, ysc);

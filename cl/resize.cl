@@ -7,7 +7,12 @@
  * Options: -DMODE=0 (bilinear) | 1 (nearest), -DALIGN=0|1 (align_corners).
  * Scales (input/output, or (in-1)/(out-1) with align_corners) are computed in
  * float on the host, as PyTorch does, and passed as arguments.
- * Grid: dim 0 blocks of 8 columns, dim 1 rows, dim 2 planes p = n*C + c. */
+ * Grid: dim 0 blocks of 8 columns, dim 1 rows, dim 2 planes p = n*C + c.
+ * The forward kernels take the element types of common.cl (-DDT_HALF,
+ * -DHALF_MATH: STYPE tensors, `real` interpolation; indices and weights are
+ * always computed in float); the backward ones (training) are float. */
+#include "common.cl"
+
 #ifndef MODE
 #define MODE 0
 #endif
@@ -18,6 +23,10 @@
 
 #define TARG(t) __global const float *t, const int t##o, const int t##sn, const int t##sc
 #define TARGW(t) __global float *t, const int t##o, const int t##sn, const int t##sc
+/* the same for tensors of the storage type (forward kernels) */
+#define SARG(t) __global const STYPE *t, const int t##o, const int t##sn, const int t##sc
+#define SARGW(t) __global STYPE *t, const int t##o, const int t##sn, const int t##sc
+#define real16 realN(16)
 #define PLANE(t) (t + t##o + n * t##sn + c * t##sc)
 
 /* Source of output index o along one axis: first input index i0, second i1,
@@ -86,16 +95,17 @@ inline float weight_of(int o, int i, int in, int out, float scale) {
 #define RB 8
 #endif
 
-/* Horizontal interpolation of input row `row` at the 16 columns (w0, w1, lw). */
-#define G16(r, w) (float16)(r[w.s0], r[w.s1], r[w.s2], r[w.s3], r[w.s4], r[w.s5], r[w.s6], r[w.s7], r[w.s8], r[w.s9], \
-                            r[w.sa], r[w.sb], r[w.sc], r[w.sd], r[w.se], r[w.sf])
+/* The 16 elements of row r at the columns of w. */
+#define G16(r, w)                                                                                                 \
+    (real16)(LD(r, w.s0), LD(r, w.s1), LD(r, w.s2), LD(r, w.s3), LD(r, w.s4), LD(r, w.s5), LD(r, w.s6), LD(r, w.s7), \
+             LD(r, w.s8), LD(r, w.s9), LD(r, w.sa), LD(r, w.sb), LD(r, w.sc), LD(r, w.sd), LD(r, w.se), LD(r, w.sf))
 /* Horizontal interpolation of input row `row` at 16 columns (w0, w1, lw):
  * gathers (the row segment is in L1 after the first one). */
-inline float16 hlerp(__global const float *row, int16 w0, int16 w1, float16 lw) {
-    float16 a = G16(row, w0);
+inline real16 hlerp(__global const STYPE *row, int16 w0, int16 w1, float16 lw) {
+    real16 a = G16(row, w0);
 #if MODE == 0
-    float16 b = G16(row, w1);
-    return a + lw * (b - a);
+    real16 b = G16(row, w1);
+    return a + INAS_CAT(convert_, real16)(lw) * (b - a);
 #else
     return a;
 #endif
@@ -139,7 +149,7 @@ inline int16 src_index16(int16 o, int in, int out, float scale, int16 *i1, float
  * column indices and weights are computed once, and a horizontally
  * interpolated input row is reused while consecutive output rows read it. */
 __kernel void resize_fwd(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
-                         const float sw, TARG(x), TARGW(y)) {
+                         const float sw, SARG(x), SARGW(y)) {
     const int ow0 = get_global_id(0) * 16, oh0 = get_global_id(1) * RB, p = get_global_id(2);
     if (ow0 >= Wo || oh0 >= Ho) return;
     const int n = p / C, c = p - n * C;
@@ -147,10 +157,10 @@ __kernel void resize_fwd(const int H, const int W, const int Ho, const int Wo, c
     float16 lw;
     const int16 ow = min((int16)ow0 + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
     const int16 w0 = src_index16(ow, W, Wo, sw, &w1, &lw);
-    __global const float *xp = PLANE(x);
-    __global float *yp = PLANE(y) + ow0;
+    __global const STYPE *xp = PLANE(x);
+    __global STYPE *yp = PLANE(y) + ow0;
     int ra = -1, rb = -1;
-    float16 va = (float16)0.0f, vb = (float16)0.0f;
+    real16 va = (real16)RL(0.0f), vb = (real16)RL(0.0f);
     const int full = ow0 + 16 <= Wo, oh1 = min(oh0 + RB, Ho);
     for (int oh = oh0; oh < oh1; oh++) {
         int h1;
@@ -167,16 +177,16 @@ __kernel void resize_fwd(const int H, const int W, const int Ho, const int Wo, c
             else vb = hlerp(xp + h1 * W, w0, w1, lw);
             rb = h1;
         }
-        const float16 out = va + lh * (vb - va);
+        const real16 out = va + RL(lh) * (vb - va);
 #else
-        const float16 out = va;
+        const real16 out = va;
 #endif
         if (full) {
-            vstore16(out, 0, yp + oh * Wo);
+            STN(16, out, 0, yp + oh * Wo);
         } else {
-            float o16[16];
+            real o16[16];
             vstore16(out, 0, o16);
-            for (int j = 0; j < Wo - ow0; j++) yp[oh * Wo + j] = o16[j];
+            for (int j = 0; j < Wo - ow0; j++) ST(o16[j], yp, oh * Wo + j);
         }
     }
 }
@@ -253,17 +263,18 @@ __kernel void resize_bwd_w(const int H, const int W, const int Ho, const int Wo,
 /* Forward for CPUs: one work-item (work-group of 1) makes RB whole output rows
  * of one plane. Column indices and weights (cidx: 2 x Wp ints, cbuf: lw) are
  * computed once into local memory, horizontally interpolated input rows are
- * cached in two local rows (cbuf + Wp, cbuf + 2*Wp) and reused while output
- * rows read the same input rows, so each output row is one vector lerp of two
- * cached rows written as a sequential stream. Wp = Wo rounded up to 16. */
+ * cached in two local rows of `real` (at cbuf + Wp, cbuf + 2*Wp) and reused
+ * while output rows read the same input rows, so each output row is one vector
+ * lerp of two cached rows written as a sequential stream. Wp = Wo rounded up
+ * to 16. */
 __kernel void resize_fwd_rows(const int H, const int W, const int Ho, const int Wo, const int C, const float sh,
-                              const float sw, TARG(x), TARGW(y), __local int *cidx, __local float *cbuf) {
+                              const float sw, SARG(x), SARGW(y), __local int *cidx, __local float *cbuf) {
     const int oh0 = get_global_id(1) * RB, p = get_global_id(2);
     if (oh0 >= Ho) return;
     const int n = p / C, c = p - n * C, Wp = (Wo + 15) & ~15, nb = Wp / 16;
     __local int *ci0 = cidx, *ci1 = cidx + Wp;
     __local float *clw = cbuf;
-    __local float *ra = cbuf + Wp, *rb = cbuf + 2 * Wp;
+    __local real *ra = (__local real *)(cbuf + Wp), *rb = (__local real *)(cbuf + 2 * Wp);
     for (int b = 0; b < nb; b++) {
         int16 w1;
         float16 lw;
@@ -273,8 +284,8 @@ __kernel void resize_fwd_rows(const int H, const int W, const int Ho, const int 
         vstore16(w1, 0, ci1 + b * 16);
         vstore16(lw, 0, clw + b * 16);
     }
-    __global const float *xp = PLANE(x);
-    __global float *yp = PLANE(y);
+    __global const STYPE *xp = PLANE(x);
+    __global STYPE *yp = PLANE(y);
     int ia = -1, ib = -1;
     for (int oh = oh0; oh < min(oh0 + RB, Ho); oh++) {
         int h1;
@@ -287,29 +298,30 @@ __kernel void resize_fwd_rows(const int H, const int W, const int Ho, const int 
 #endif
         if (h0 != ia) {
             if (h0 == ib) { /* swap the cached rows */
-                __local float *t = ra;
+                __local real *t = ra;
                 ra = rb;
                 rb = t;
                 ib = ia;
             } else {
-                __global const float *row = xp + h0 * W;
+                __global const STYPE *row = xp + h0 * W;
                 for (int b = 0; b < nb; b++)
                     vstore16(hlerp(row, vload16(b, ci0), vload16(b, ci1), vload16(b, clw)), b, ra);
             }
             ia = h0;
         }
         if (need_b && h1 != ib) {
-            __global const float *row = xp + h1 * W;
+            __global const STYPE *row = xp + h1 * W;
             for (int b = 0; b < nb; b++) vstore16(hlerp(row, vload16(b, ci0), vload16(b, ci1), vload16(b, clw)), b, rb);
             ib = h1;
         }
-        __global float *yr = yp + oh * Wo;
+        __global STYPE *yr = yp + oh * Wo;
         const int full = Wo / 16;
+        const real l = RL(lh);
         for (int b = 0; b < full; b++) {
-            float16 a = vload16(b, ra);
-            vstore16(need_b ? a + lh * (vload16(b, rb) - a) : a, b, yr);
+            real16 a = vload16(b, ra);
+            STN(16, need_b ? a + l * (vload16(b, rb) - a) : a, b, yr);
         }
-        for (int j = full * 16; j < Wo; j++) yr[j] = need_b ? ra[j] + lh * (rb[j] - ra[j]) : ra[j];
+        for (int j = full * 16; j < Wo; j++) ST(need_b ? ra[j] + l * (rb[j] - ra[j]) : ra[j], yr, j);
     }
 }
 

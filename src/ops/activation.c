@@ -22,12 +22,14 @@ inas_status inas_op_act_fwd(inas_ctx *ctx, inas_act act, const inas_tensor *x, c
     inas_status st = elem_arg_of(ctx, op, "x", x, &a[0]);
     if (st == INAS_OK) st = elem_arg_of(ctx, op, "y", y, &a[1]);
     if (st == INAS_OK) st = op_check_same(ctx, op, "x", x, "y", y);
-    if (st != INAS_OK) return st;
     const inas_tensor *ts[2] = {x, y};
+    char dt[64];
+    if (st == INAS_OK) st = op_dtype_opts(ctx, op, ts, 2, dt, sizeof dt);
+    if (st != INAS_OK) return st;
     elem_geom g = elem_geom_of(ts, 2, a);
     cl_kernel k;
     int vec = elem_vec(ctx);
-    st = op_kernel(ctx, "activation.cl", "act_fwd", &k, "-DACT=%d -DVEC=%d", (int)act, vec);
+    st = op_kernel(ctx, "activation.cl", "act_fwd", &k, "-DACT=%d -DVEC=%d %s", (int)act, vec, dt);
     if (st == INAS_OK)
         st = op_args(ctx, k, 9, OP_ARG(g.L), OP_ARG(a[0].buf), OP_ARG(a[0].off), OP_ARG(a[0].sn), OP_ARG(a[0].sc),
                      OP_ARG(a[1].buf), OP_ARG(a[1].off), OP_ARG(a[1].sn), OP_ARG(a[1].sc));

@@ -6,7 +6,8 @@
  *   sigmoid(x) = 1 / (1 + e^-x)      sigmoid' = y * (1 - y)
  *   hardsigmoid(x) = relu6(x + 3) / 6  hardsigmoid' = 1/6 for -3 < x < 3 else 0
  * Tensors are NCHW with dense H x W planes; batch and channel strides are free
- * (channel views work for every argument). */
+ * (channel views work for every argument). The forward also takes F16 tensors
+ * (x and y of one type, see ops/op_util.h); the backward is F32 only. */
 #ifndef INAS_OPS_ACTIVATION_H
 #define INAS_OPS_ACTIVATION_H
 

@@ -2,7 +2,8 @@
  * elementwise, pool, resize): the tensor layouts these ops accept and how they
  * are passed to the kernels.
  *
- * Layout accepted: NCHW float32 whose H x W planes are dense (stride[3] == 1,
+ * Layout accepted: NCHW (F32, or F16 for the forward ops that take it, see
+ * ops/op_util.h) whose H x W planes are dense (stride[3] == 1,
  * stride[2] == W); stride[0] (batch) and stride[1] (channel) are free, so
  * channel views (stride[0] = C_total*H*W) and batch views work. Each tensor goes
  * to a kernel as (buffer, offset, batch stride, channel stride) in elements; the

@@ -21,12 +21,14 @@ static inas_status sum_launch(inas_ctx *ctx, const char *op, float alpha, const 
         if (st == INAS_OK) st = op_check_same(ctx, op, name, xs[j], "out", out);
         ts[j + 1] = xs[j];
     }
+    char dt[64];
+    if (st == INAS_OK) st = op_dtype_opts(ctx, op, ts, k + 1, dt, sizeof dt);
     if (st != INAS_OK) return st;
     elem_geom g = elem_geom_of(ts, k + 1, a);
     for (int j = k + 1; j <= INAS_OP_MEAN_MAX; j++) a[j] = a[0]; /* unused slots */
     int vec = elem_vec(ctx);
     cl_kernel kern;
-    st = op_kernel(ctx, "elementwise.cl", "ew_sum", &kern, "-DK=%d -DACC=%d -DVEC=%d", k, acc, vec);
+    st = op_kernel(ctx, "elementwise.cl", "ew_sum", &kern, "-DK=%d -DACC=%d -DVEC=%d %s", k, acc, vec, dt);
     if (st == INAS_OK)
         st = op_args(ctx, kern, 38, OP_ARG(g.L), OP_ARG(alpha), ARG4(a[0]), ARG4(a[1]), ARG4(a[2]), ARG4(a[3]),
                      ARG4(a[4]), ARG4(a[5]), ARG4(a[6]), ARG4(a[7]), ARG4(a[8]));
@@ -119,12 +121,15 @@ static inas_status chan_mul(inas_ctx *ctx, const char *op, float alpha, const in
     if (st == INAS_OK && x) st = elem_arg_of(ctx, op, "x", x, &ax);
     if (st == INAS_OK && x) st = op_check_same(ctx, op, "x", x, "y", y);
     if (st == INAS_OK) st = check_nc(ctx, op, x ? "s" : "dy", s, y, x ? "x" : "dx", &as);
+    const inas_tensor *ts[3] = {y, s, x};
+    char dt[64];
+    if (st == INAS_OK) st = op_dtype_opts(ctx, op, ts, 3, dt, sizeof dt); /* x NULL: skipped */
     if (st != INAS_OK) return st;
     if (!x) ax = ay;
     elem_geom g = {(cl_int)y->shape[2] * y->shape[3], y->shape[1], y->shape[0]};
     int vec = elem_vec(ctx);
     cl_kernel k;
-    st = op_kernel(ctx, "elementwise.cl", "chan_mul", &k, "-DHAVE_X=%d -DVEC=%d", x ? 1 : 0, vec);
+    st = op_kernel(ctx, "elementwise.cl", "chan_mul", &k, "-DHAVE_X=%d -DVEC=%d %s", x ? 1 : 0, vec, dt);
     if (st == INAS_OK)
         st = op_args(ctx, k, 14, OP_ARG(g.L), OP_ARG(alpha), ARG4(ax), ARG4(as), ARG4(ay));
     if (st == INAS_OK) st = elem_launch(ctx, k, g, vec, op);
@@ -157,6 +162,9 @@ static inas_status plane_reduce(inas_ctx *ctx, const char *op, float alpha, cons
     if (st == INAS_OK && s) st = check_nc(ctx, op, "s", s, a, aname, &as);
     if (st == INAS_OK && dx) st = elem_arg_of(ctx, op, "dx", dx, &ad);
     if (st == INAS_OK && dx) st = op_check_same(ctx, op, aname, a, "dx", dx);
+    const inas_tensor *ts[5] = {a, b, out, s, dx}; /* NULLs are skipped */
+    char dt[64];
+    if (st == INAS_OK) st = op_dtype_opts(ctx, op, ts, 5, dt, sizeof dt);
     if (st != INAS_OK) return st;
     if (!b) ab = aa;
     if (!s) as = aa;
@@ -168,8 +176,9 @@ static inas_status plane_reduce(inas_ctx *ctx, const char *op, float alpha, cons
         return chan_mul(ctx, op, 1.0f, a, s, dx);
     }
     cl_kernel k;
-    st = op_kernel(ctx, "elementwise.cl", "plane_reduce", &k, "-DHAVE_B=%d -DWRITE_DX=%d -DVEC=%d -DLS=%d -DCHUNKED=%d",
-                   b ? 1 : 0, dx ? 1 : 0, vec, ls, cpu);
+    st = op_kernel(ctx, "elementwise.cl", "plane_reduce", &k,
+                   "-DHAVE_B=%d -DWRITE_DX=%d -DVEC=%d -DLS=%d -DCHUNKED=%d %s", b ? 1 : 0, dx ? 1 : 0, vec, ls, cpu,
+                   dt);
     if (st == INAS_OK)
         st = op_args(ctx, k, 22, OP_ARG(L), OP_ARG(alpha), ARG4(aa), ARG4(ab), ARG4(ao), ARG4(as), ARG4(ad));
     size_t global[3] = {(size_t)ls, (size_t)a->shape[1], (size_t)a->shape[0]}, local[3] = {(size_t)ls, 1, 1};

@@ -1,10 +1,14 @@
 /* elementwise.h - pointwise arithmetic, channel-wise (SE) multiply and global
  * average pooling (kernels in cl/elementwise.cl).
  *
- * Tensors are NCHW float32 with dense H x W planes; batch and channel strides
- * are free, so channel views (stride[0] = C_total*H*W) work for every tensor
+ * Tensors are NCHW with dense H x W planes; batch and channel strides are
+ * free, so channel views (stride[0] = C_total*H*W) work for every tensor
  * argument. Per-(n, c) tensors (SE scales, pooled maps) have shape N x C x 1 x 1
- * (any strides). Outputs are allocated by the caller. */
+ * (any strides). Outputs are allocated by the caller.
+ * Element types: F32; the forward ops of the inference engine (add, mean,
+ * se_mul_fwd, gap_fwd) also take F16 tensors, every operand of a call of one
+ * type (see ops/op_util.h); the global average pool sums in float even with
+ * half arithmetic. */
 #ifndef INAS_OPS_ELEMENTWISE_H
 #define INAS_OPS_ELEMENTWISE_H
 
@@ -24,7 +28,9 @@ inas_status inas_op_accumulate(inas_ctx *ctx, const inas_tensor *src, const inas
 inas_status inas_op_scale(inas_ctx *ctx, float s, const inas_tensor *x, const inas_tensor *out);
 
 /* out = (xs[0] + ... + xs[k-1]) / k, k >= 1, all the same shape. Overwrites
- * out; out may be one of xs when k <= INAS_OP_MEAN_MAX (one launch). */
+ * out; out may be one of xs when k <= INAS_OP_MEAN_MAX (one launch). With
+ * F16 tensors and k > INAS_OP_MEAN_MAX the partial mean of each launch is
+ * stored (rounded to half) in out. */
 inas_status inas_op_mean(inas_ctx *ctx, const inas_tensor *const *xs, int k, const inas_tensor *out);
 
 /* Backward of inas_op_mean over k inputs: dxs[j] = dy / k for j < k, or

@@ -36,9 +36,12 @@ inas_status inas_op_maxpool_fwd(inas_ctx *ctx, int k, const inas_tensor *x, cons
     int N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
     int Ho = H / k, Wo = W / k, owv = 16 / k;
     st = op_check_shape(ctx, op, "y", y, N, C, Ho, Wo);
+    const inas_tensor *ts[2] = {x, y};
+    char dt[64];
+    if (st == INAS_OK) st = op_dtype_opts(ctx, op, ts, 2, dt, sizeof dt);
     if (st != INAS_OK) return st;
     cl_kernel kern;
-    st = op_kernel(ctx, "pool.cl", "maxpool_fwd", &kern, "-DKS=%d -DOWV=%d -DRB=%d", k, owv, POOL_RB);
+    st = op_kernel(ctx, "pool.cl", "maxpool_fwd", &kern, "-DKS=%d -DOWV=%d -DRB=%d %s", k, owv, POOL_RB, dt);
     if (st == INAS_OK)
         st = op_args(ctx, kern, 13, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), ARG4(ax), ARG4(ay));
     if (st == INAS_OK) st = run_pool(ctx, kern, (size_t)(Wo + owv - 1) / owv, (size_t)Ho, (size_t)N * C, op);
@@ -90,10 +93,13 @@ inas_status inas_op_avgpool2_fwd(inas_ctx *ctx, const inas_avgpool_opts *opts, c
     const char *op = "inas_op_avgpool2_fwd";
     elem_arg ax, ay;
     inas_status st = avg_check(ctx, op, opts, "x", x, "y", y, &ax, &ay);
+    const inas_tensor *ts[2] = {x, y};
+    char dt[64];
+    if (st == INAS_OK) st = op_dtype_opts(ctx, op, ts, 2, dt, sizeof dt);
     if (st != INAS_OK) return st;
     int C = x->shape[1], H = x->shape[2], W = x->shape[3], Ho = y->shape[2], Wo = y->shape[3];
     cl_kernel kern;
-    st = op_kernel(ctx, "pool.cl", "avgpool2_fwd", &kern, "-DRB=%d", POOL_RB);
+    st = op_kernel(ctx, "pool.cl", "avgpool2_fwd", &kern, "-DRB=%d %s", POOL_RB, dt);
     if (st == INAS_OK)
         st = op_args(ctx, kern, 13, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), ARG4(ax), ARG4(ay));
     if (st == INAS_OK) st = run_pool(ctx, kern, (size_t)(Wo + 7) / 8, (size_t)Ho, (size_t)x->shape[0] * C, op);

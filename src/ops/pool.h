@@ -2,9 +2,11 @@
  * average pooling, forward and backward (kernels in cl/pool.cl). The global
  * average pool is in elementwise.h (inas_op_gap_fwd / _bwd).
  *
- * Tensors are NCHW float32 with dense H x W planes; batch and channel strides
- * are free (channel views work for every argument). Outputs are allocated by
- * the caller; the backward ops OVERWRITE dx (activation gradients). */
+ * Tensors are NCHW with dense H x W planes; batch and channel strides are free
+ * (channel views work for every argument). Outputs are allocated by the
+ * caller; the backward ops OVERWRITE dx (activation gradients). The forward
+ * ops also take F16 tensors (x and y of one type, see ops/op_util.h; the max
+ * pool is exact in half too); the backward ops are F32 only. */
 #ifndef INAS_OPS_POOL_H
 #define INAS_OPS_POOL_H
 

@@ -22,6 +22,9 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
     elem_arg ai, ao;
     inas_status st = elem_arg_of(ctx, op, in_name, in_t, &ai);
     if (st == INAS_OK) st = elem_arg_of(ctx, op, out_name, out_t, &ao);
+    const inas_tensor *ts[2] = {in_t, out_t};
+    char dt[64];
+    if (st == INAS_OK) st = op_dtype_opts(ctx, op, ts, 2, dt, sizeof dt);
     if (st != INAS_OK) return st;
     /* x is the small-or-large forward input, y the forward output */
     const inas_tensor *x = bwd ? out_t : in_t, *y = bwd ? in_t : out_t;
@@ -33,7 +36,7 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
     int C = x->shape[1], H = x->shape[2], W = x->shape[3], Ho = y->shape[2], Wo = y->shape[3];
     int align = mode == INAS_RESIZE_BILINEAR && align_corners ? 1 : 0;
     float sh = inas_resize_scale(mode, align, H, Ho), sw = inas_resize_scale(mode, align, W, Wo);
-    const char *opts = "-DMODE=%d -DALIGN=%d -DRB=%d";
+    const char *opts = "-DMODE=%d -DALIGN=%d -DRB=%d %s";
     cl_kernel k;
     /* CPU kernels keep column tables and rows in local memory: 5 rows of Wp
      * floats forward, 4 rows + W backward (Wp = Wo rounded up to 16) */
@@ -41,7 +44,7 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
     size_t local_need = (bwd ? 4 * wp + (size_t)W + 16 : 5 * wp) * sizeof(float);
     int rows_kernel = elem_is_cpu(ctx) && local_need <= inas_ctx_device(ctx)->local_mem;
     if (!bwd && rows_kernel) { /* whole rows per work-item, local row caches */
-        st = op_kernel(ctx, "resize.cl", "resize_fwd_rows", &k, opts, (int)mode, align, RESIZE_RB);
+        st = op_kernel(ctx, "resize.cl", "resize_fwd_rows", &k, opts, (int)mode, align, RESIZE_RB, dt);
         if (st == INAS_OK)
             st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
                          ARG4(ai), ARG4(ao));
@@ -53,7 +56,7 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
         return st;
     }
     if (!bwd) { /* over output pixels: 16 columns x RESIZE_RB rows per work-item */
-        st = op_kernel(ctx, "resize.cl", "resize_fwd", &k, opts, (int)mode, align, RESIZE_RB);
+        st = op_kernel(ctx, "resize.cl", "resize_fwd", &k, opts, (int)mode, align, RESIZE_RB, dt);
         if (st == INAS_OK)
             st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
                          ARG4(ai), ARG4(ao));
@@ -63,7 +66,7 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
         return st;
     }
     if (rows_kernel) { /* whole dx rows per work-item, local row buffers */
-        st = op_kernel(ctx, "resize.cl", "resize_bwd_rows", &k, opts, (int)mode, align, RESIZE_RB);
+        st = op_kernel(ctx, "resize.cl", "resize_bwd_rows", &k, opts, (int)mode, align, RESIZE_RB, dt);
         if (st == INAS_OK)
             st = op_args(ctx, k, 15, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
                          ARG4(ai), ARG4(ao));
@@ -83,8 +86,8 @@ static inas_status resize_run(inas_ctx *ctx, const char *op, int bwd, inas_resiz
     st = inas_tensor_alloc_nd(ctx, &tmp, 3, dims);
     if (st != INAS_OK) return st;
     cl_kernel kh, kw;
-    st = op_kernel(ctx, "resize.cl", "resize_bwd_h", &kh, opts, (int)mode, align, RESIZE_RB);
-    if (st == INAS_OK) st = op_kernel(ctx, "resize.cl", "resize_bwd_w", &kw, opts, (int)mode, align, RESIZE_RB);
+    st = op_kernel(ctx, "resize.cl", "resize_bwd_h", &kh, opts, (int)mode, align, RESIZE_RB, dt);
+    if (st == INAS_OK) st = op_kernel(ctx, "resize.cl", "resize_bwd_w", &kw, opts, (int)mode, align, RESIZE_RB, dt);
     if (st == INAS_OK)
         st = op_args(ctx, kh, 12, OP_ARG(H), OP_ARG(W), OP_ARG(Ho), OP_ARG(Wo), OP_ARG(C), OP_ARG(sh), OP_ARG(sw),
                      ARG4(ai), OP_ARG(tmp.buf));

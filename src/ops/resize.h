@@ -13,8 +13,11 @@
  * Scales are computed from the sizes in float, as PyTorch does for size=...
  * (and for scale_factor=f when out = in*f, f a power of two or any f with
  * recompute_scale_factor=True).
- * Tensors are NCHW float32 with dense H x W planes; batch and channel strides
- * are free (channel views work). The backward is separable and
+ * Tensors are NCHW with dense H x W planes; batch and channel strides are free
+ * (channel views work). The forward also takes F16 tensors (x and y of one
+ * type, see ops/op_util.h: half storage, with float or half interpolation;
+ * indices and weights are computed in float either way); the backward is F32
+ * only. The backward is separable and
  * deterministic (no atomics; OpenCL 1.2 has no float atomics): first the
  * output rows are summed into each input row with their row weights, then the
  * columns are distributed over input columns inside one work-item (CPUs: a
