@@ -170,7 +170,8 @@ __kernel void conv1x1_gemm_small(const int M, const int P, const int K, __global
         m0 = min(m0, M - 16);
         realN(16) acc = (realN(16))(RL(0.0f));
         const __global STYPE *a = A + a_off + m0;
-        for (int k = 0; k < K; k++) acc = fma(LDN(16, 0, a + (size_t)k * lda), (realN(16))(LD(b, (size_t)k * ldb)), acc);
+        for (int k = 0; k < K; k++)
+            acc = fma(LDN(16, 0, a + (size_t)k * lda), (realN(16))(LD(b, (size_t)k * ldb)), acc);
 #if HAS_BIAS
         acc += LDN(16, 0, bias + bias_off + m0);
 #endif
