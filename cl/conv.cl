@@ -78,7 +78,28 @@ __kernel void conv1x1_gemm(const int M, const int P, const int K, __global const
 #pragma unroll
             for (int j = 0; j < NV; j++) acc[i][j] = (realN(16))(RL(0.0f));
         const __global STYPE *bp = b + p0;
-        for (int k = 0; k < K; k++) {
+        int k = 0;
+#if DT_HALF && !HALF_MATH && !defined(TRANS_A)
+        /* vload_half of a single element converts in software on some CPUs
+         * (PoCL): the weights are taken 8 k at a time with vload_half8 */
+        for (; k + 8 <= K; k += 8) {
+            float a8[TM][8];
+#pragma unroll
+            for (int i = 0; i < TM; i++) vstore8(vload_half8(0, arow[i] + k), 0, a8[i]);
+#pragma unroll
+            for (int kk = 0; kk < 8; kk++) {
+                float16 bv[NV];
+#pragma unroll
+                for (int j = 0; j < NV; j++) bv[j] = vload_half16(j, bp);
+                bp += ldb;
+#pragma unroll
+                for (int i = 0; i < TM; i++)
+#pragma unroll
+                    for (int j = 0; j < NV; j++) acc[i][j] = fma((float16)(a8[i][kk]), bv[j], acc[i][j]);
+            }
+        }
+#endif
+        for (; k < K; k++) {
             realN(16) bv[NV];
 #pragma unroll
             for (int j = 0; j < NV; j++) bv[j] = LDN(16, j, bp);
@@ -424,6 +445,21 @@ __kernel void conv_direct_fwd(const int Ci, const int H, const int W, const int 
     for (int ci = 0; ci < Ci; ci++) {
         const __global STYPE *xc = X + x_off + (size_t)n * x_bs + (size_t)ci * x_cs;
         const __global STYPE *wc = Wt + w_off + ci * KK;
+#if DT_HALF && !HALF_MATH
+        /* as in conv1x1_gemm: each output channel's taps converted 8 at a time */
+        float wk[TCO][KK];
+#pragma unroll
+        for (int t = 0; t < TCO; t++) {
+            const __global half *wp = wc + (size_t)min(co0 + t, Co - 1) * ldw;
+#pragma unroll
+            for (int e = 0; e + 8 <= KK; e += 8) vstore8(vload_half8(0, wp + e), 0, &wk[t][e]);
+#pragma unroll
+            for (int e = KK & ~7; e < KK; e++) wk[t][e] = vload_half(e, wp);
+        }
+#define CONV_TAP(t, tap) wk[t][tap]
+#else
+#define CONV_TAP(t, tap) LD(wc, (size_t)min(co0 + (t), Co - 1) * ldw + (tap))
+#endif
 #pragma unroll
         for (int ky = 0; ky < KSIZE; ky++) {
             const int iy = oy * STRIDE - PAD + ky;
@@ -433,12 +469,10 @@ __kernel void conv_direct_fwd(const int Ci, const int H, const int W, const int 
             for (int kx = 0; kx < KSIZE; kx++) {
                 realN(8) xv = conv_row8(row, ix0 + kx, W);
 #pragma unroll
-                for (int t = 0; t < TCO; t++) {
-                    int co = min(co0 + t, Co - 1);
-                    acc[t] = fma((realN(8))(LD(wc, (size_t)co * ldw + ky * KSIZE + kx)), xv, acc[t]);
-                }
+                for (int t = 0; t < TCO; t++) acc[t] = fma((realN(8))(CONV_TAP(t, ky * KSIZE + kx)), xv, acc[t]);
             }
         }
+#undef CONV_TAP
     }
     __global STYPE *yb = Y + y_off + (size_t)n * y_bs + (size_t)oy * Wo + ox0;
 #pragma unroll
