@@ -1,4 +1,4 @@
-/* conv.cl - dense (groups=1) 2-D convolution kernels, NCHW float32:
+/* conv.cl - dense (groups=1) 2-D convolution kernels, NCHW:
  *  - 1x1 convolution as a register-blocked GEMM (forward, backward-data) and a
  *    GEMM-like reduction over the pixels (backward-weight), bias gradient;
  *  - direct KxK convolution with stride and padding (the 3x3 stride-2 stem):
@@ -6,7 +6,12 @@
  * Weights may be sub-blocks of larger tensors (row stride ldw = C_in_max*K*K);
  * activations may be channel views (channel stride and batch stride given).
  * Specialised with -D: ACT (activation code), HAS_BIAS, TM/NV (GEMM tile: TM
- * rows x NV float16 pixels), TRANS_A, WM/WC (wgrad tile), K/STRIDE/PAD. */
+ * rows x NV 16-lane pixel vectors), TRANS_A, WM/WC (wgrad tile), K/STRIDE/PAD.
+ * Element type (common.cl): the forward kernels (conv1x1_gemm,
+ * conv1x1_gemm_small, conv_direct_fwd, conv_bias_act) are written with
+ * STYPE/real and also build with DT_HALF (half storage) and HALF_MATH (half
+ * arithmetic: the sums accumulate in half). The backward kernels are float
+ * only and are left out of DT_HALF builds. */
 #include "common.cl"
 
 #ifndef ACT
@@ -16,17 +21,18 @@
 #define HAS_BIAS 0
 #endif
 
-/* activations on any float vector type */
+/* activations on `real` scalars and vectors (constants in the arithmetic type:
+ * builtins reject mixed float/half operands) */
 #if ACT == ACT_RELU
-#define ACTV(x) fmax((x), 0.0f)
+#define ACTV(x) fmax((x), RL(0.0f))
 #elif ACT == ACT_RELU6
-#define ACTV(x) fmin(fmax((x), 0.0f), 6.0f)
+#define ACTV(x) fmin(fmax((x), RL(0.0f)), RL(6.0f))
 #elif ACT == ACT_SILU
-#define ACTV(x) ((x) / (1.0f + exp(-(x))))
+#define ACTV(x) ((x) / (RL(1.0f) + exp(-(x))))
 #elif ACT == ACT_SIGMOID
-#define ACTV(x) (1.0f / (1.0f + exp(-(x))))
+#define ACTV(x) (RL(1.0f) / (RL(1.0f) + exp(-(x))))
 #elif ACT == ACT_HARDSIGMOID
-#define ACTV(x) fmin(fmax((x) * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f)
+#define ACTV(x) fmin(fmax((x) * RL(1.0f / 6.0f) + RL(0.5f), RL(0.0f)), RL(1.0f))
 #else
 #define ACTV(x) (x)
 #endif
@@ -43,18 +49,18 @@
  * P < 16*NV a guarded scalar path runs. Rows past M are clamped on load and
  * not stored. Global size: (ceil(M/TM), ceil(P/(16*NV)), N). */
 #define TN (16 * NV)
-__kernel void conv1x1_gemm(const int M, const int P, const int K, __global const float *A, const int a_off,
-                           const int lda, __global const float *B, const int b_off, const int ldb, const int b_bs,
-                           __global float *C, const int c_off, const int ldc, const int c_bs,
-                           __global const float *bias, const int bias_off) {
+__kernel void conv1x1_gemm(const int M, const int P, const int K, __global const STYPE *A, const int a_off,
+                           const int lda, __global const STYPE *B, const int b_off, const int ldb, const int b_bs,
+                           __global STYPE *C, const int c_off, const int ldc, const int c_bs,
+                           __global const STYPE *bias, const int bias_off) {
     const int mt = get_global_id(0), pt = get_global_id(1), n = get_global_id(2);
     const int m0 = mt * TM;
     if (m0 >= M) return;
     int p0 = pt * TN;
     if (p0 >= P) return;
-    const __global float *b = B + b_off + (size_t)n * b_bs;
-    __global float *c = C + c_off + (size_t)n * c_bs;
-    const __global float *arow[TM];
+    const __global STYPE *b = B + b_off + (size_t)n * b_bs;
+    __global STYPE *c = C + c_off + (size_t)n * c_bs;
+    const __global STYPE *arow[TM];
 #pragma unroll
     for (int i = 0; i < TM; i++) {
         int m = min(m0 + i, M - 1);
@@ -66,58 +72,79 @@ __kernel void conv1x1_gemm(const int M, const int P, const int K, __global const
     }
     if (P >= TN) {
         p0 = min(p0, P - TN);
-        float16 acc[TM][NV];
+        realN(16) acc[TM][NV];
 #pragma unroll
         for (int i = 0; i < TM; i++)
 #pragma unroll
-            for (int j = 0; j < NV; j++) acc[i][j] = (float16)(0.0f);
-        const __global float *bp = b + p0;
-        for (int k = 0; k < K; k++) {
-            float16 bv[NV];
+            for (int j = 0; j < NV; j++) acc[i][j] = (realN(16))(RL(0.0f));
+        const __global STYPE *bp = b + p0;
+        int k = 0;
+#if DT_HALF && !HALF_MATH && !defined(TRANS_A)
+        /* vload_half of a single element converts in software on some CPUs
+         * (PoCL): the weights are taken 8 k at a time with vload_half8 */
+        for (; k + 8 <= K; k += 8) {
+            float a8[TM][8];
 #pragma unroll
-            for (int j = 0; j < NV; j++) bv[j] = vload16(j, bp);
+            for (int i = 0; i < TM; i++) vstore8(vload_half8(0, arow[i] + k), 0, a8[i]);
+#pragma unroll
+            for (int kk = 0; kk < 8; kk++) {
+                float16 bv[NV];
+#pragma unroll
+                for (int j = 0; j < NV; j++) bv[j] = vload_half16(j, bp);
+                bp += ldb;
+#pragma unroll
+                for (int i = 0; i < TM; i++)
+#pragma unroll
+                    for (int j = 0; j < NV; j++) acc[i][j] = fma((float16)(a8[i][kk]), bv[j], acc[i][j]);
+            }
+        }
+#endif
+        for (; k < K; k++) {
+            realN(16) bv[NV];
+#pragma unroll
+            for (int j = 0; j < NV; j++) bv[j] = LDN(16, j, bp);
             bp += ldb;
 #pragma unroll
             for (int i = 0; i < TM; i++) {
 #ifdef TRANS_A
-                float a = arow[i][(size_t)k * lda];
+                real a = LD(arow[i], (size_t)k * lda);
 #else
-                float a = arow[i][k];
+                real a = LD(arow[i], k);
 #endif
 #pragma unroll
-                for (int j = 0; j < NV; j++) acc[i][j] = fma((float16)(a), bv[j], acc[i][j]);
+                for (int j = 0; j < NV; j++) acc[i][j] = fma((realN(16))(a), bv[j], acc[i][j]);
             }
         }
 #pragma unroll
         for (int i = 0; i < TM; i++) {
             if (m0 + i < M) {
 #if HAS_BIAS
-                float bi = bias[bias_off + m0 + i];
+                real bi = LD(bias, bias_off + m0 + i);
 #else
-                float bi = 0.0f;
+                real bi = RL(0.0f);
 #endif
-                __global float *cp = c + (size_t)(m0 + i) * ldc + p0;
+                __global STYPE *cp = c + (size_t)(m0 + i) * ldc + p0;
 #pragma unroll
                 for (int j = 0; j < NV; j++) {
-                    float16 v = acc[i][j] + bi;
-                    vstore16(ACTV(v), j, cp);
+                    realN(16) v = acc[i][j] + bi;
+                    STN(16, ACTV(v), j, cp);
                 }
             }
         }
     } else {
         /* narrow images: one pixel at a time */
         for (int p = 0; p < P; p++) {
-            float acc[TM];
+            real acc[TM];
 #pragma unroll
-            for (int i = 0; i < TM; i++) acc[i] = 0.0f;
+            for (int i = 0; i < TM; i++) acc[i] = RL(0.0f);
             for (int k = 0; k < K; k++) {
-                float bv = b[(size_t)k * ldb + p];
+                real bv = LD(b, (size_t)k * ldb + p);
 #pragma unroll
                 for (int i = 0; i < TM; i++) {
 #ifdef TRANS_A
-                    acc[i] = fma(arow[i][(size_t)k * lda], bv, acc[i]);
+                    acc[i] = fma(LD(arow[i], (size_t)k * lda), bv, acc[i]);
 #else
-                    acc[i] = fma(arow[i][k], bv, acc[i]);
+                    acc[i] = fma(LD(arow[i], k), bv, acc[i]);
 #endif
                 }
             }
@@ -125,11 +152,11 @@ __kernel void conv1x1_gemm(const int M, const int P, const int K, __global const
             for (int i = 0; i < TM; i++)
                 if (m0 + i < M) {
 #if HAS_BIAS
-                    float v = acc[i] + bias[bias_off + m0 + i];
+                    real v = acc[i] + LD(bias, bias_off + m0 + i);
 #else
-                    float v = acc[i];
+                    real v = acc[i];
 #endif
-                    c[(size_t)(m0 + i) * ldc + p] = ACTV(v);
+                    ST(ACTV(v), c, (size_t)(m0 + i) * ldc + p);
                 }
         }
     }
@@ -138,86 +165,87 @@ __kernel void conv1x1_gemm(const int M, const int P, const int K, __global const
 
 #ifdef SMALLP
 /* The same product for images of fewer than 16 pixels, one work-item per
- * pixel. Without TRANS_A: TM rows, float16 lanes along K (the B column is
+ * pixel. Without TRANS_A: TM rows, 16 lanes along K (the B column is
  * gathered once for TM rows), then a horizontal sum. With TRANS_A: 16 rows in
  * the lanes (A(m, k) is contiguous along m); the last row block is shifted
  * back to end at M (identical values) or, when M < 16, done lane by lane.
  * Global size: (ceil(M/TM) or ceil(M/16), P, N). */
-inline float hsum16s(float16 v) {
-    float8 a = v.lo + v.hi;
-    float4 b = a.lo + a.hi;
-    float2 c = b.lo + b.hi;
+inline real hsum16s(realN(16) v) {
+    realN(8) a = v.lo + v.hi;
+    realN(4) b = a.lo + a.hi;
+    realN(2) c = b.lo + b.hi;
     return c.x + c.y;
 }
-__kernel void conv1x1_gemm_small(const int M, const int P, const int K, __global const float *A, const int a_off,
-                                 const int lda, __global const float *B, const int b_off, const int ldb,
-                                 const int b_bs, __global float *C, const int c_off, const int ldc, const int c_bs,
-                                 __global const float *bias, const int bias_off) {
+__kernel void conv1x1_gemm_small(const int M, const int P, const int K, __global const STYPE *A, const int a_off,
+                                 const int lda, __global const STYPE *B, const int b_off, const int ldb,
+                                 const int b_bs, __global STYPE *C, const int c_off, const int ldc, const int c_bs,
+                                 __global const STYPE *bias, const int bias_off) {
     const int mt = get_global_id(0), p = get_global_id(1), n = get_global_id(2);
     if (p >= P) return;
-    const __global float *b = B + b_off + (size_t)n * b_bs + p;
-    __global float *c = C + c_off + (size_t)n * c_bs + p;
+    const __global STYPE *b = B + b_off + (size_t)n * b_bs + p;
+    __global STYPE *c = C + c_off + (size_t)n * c_bs + p;
 #ifdef TRANS_A
     int m0 = mt * 16;
     if (m0 >= M) return;
     if (M >= 16) {
         m0 = min(m0, M - 16);
-        float16 acc = (float16)(0.0f);
-        const __global float *a = A + a_off + m0;
-        for (int k = 0; k < K; k++) acc = fma(vload16(0, a + (size_t)k * lda), (float16)(b[(size_t)k * ldb]), acc);
+        realN(16) acc = (realN(16))(RL(0.0f));
+        const __global STYPE *a = A + a_off + m0;
+        for (int k = 0; k < K; k++)
+            acc = fma(LDN(16, 0, a + (size_t)k * lda), (realN(16))(LD(b, (size_t)k * ldb)), acc);
 #if HAS_BIAS
-        acc += vload16(0, bias + bias_off + m0);
+        acc += LDN(16, 0, bias + bias_off + m0);
 #endif
         acc = ACTV(acc);
-        float t[16];
+        real t[16];
         vstore16(acc, 0, t);
 #pragma unroll
-        for (int i = 0; i < 16; i++) c[(size_t)(m0 + i) * ldc] = t[i];
+        for (int i = 0; i < 16; i++) ST(t[i], c, (size_t)(m0 + i) * ldc);
     } else {
         for (int m = 0; m < M; m++) {
-            float acc = 0.0f;
-            for (int k = 0; k < K; k++) acc = fma(A[a_off + (size_t)k * lda + m], b[(size_t)k * ldb], acc);
+            real acc = RL(0.0f);
+            for (int k = 0; k < K; k++) acc = fma(LD(A, a_off + (size_t)k * lda + m), LD(b, (size_t)k * ldb), acc);
 #if HAS_BIAS
-            acc += bias[bias_off + m];
+            acc += LD(bias, bias_off + m);
 #endif
-            c[(size_t)m * ldc] = ACTV(acc);
+            ST(ACTV(acc), c, (size_t)m * ldc);
         }
     }
 #else
     const int m0 = mt * TM;
     if (m0 >= M) return;
-    const __global float *arow[TM];
+    const __global STYPE *arow[TM];
 #pragma unroll
     for (int i = 0; i < TM; i++) arow[i] = A + a_off + (size_t)min(m0 + i, M - 1) * lda;
-    float16 acc[TM];
+    realN(16) acc[TM];
 #pragma unroll
-    for (int i = 0; i < TM; i++) acc[i] = (float16)(0.0f);
+    for (int i = 0; i < TM; i++) acc[i] = (realN(16))(RL(0.0f));
     const int K16 = K & ~15;
     for (int k = 0; k < K16; k += 16) {
-        float t[16];
+        real t[16];
 #pragma unroll
-        for (int l = 0; l < 16; l++) t[l] = b[(size_t)(k + l) * ldb];
-        float16 bv = vload16(0, t);
+        for (int l = 0; l < 16; l++) t[l] = LD(b, (size_t)(k + l) * ldb);
+        realN(16) bv = vload16(0, t);
 #pragma unroll
-        for (int i = 0; i < TM; i++) acc[i] = fma(vload16(0, arow[i] + k), bv, acc[i]);
+        for (int i = 0; i < TM; i++) acc[i] = fma(LDN(16, 0, arow[i] + k), bv, acc[i]);
     }
-    float s[TM];
+    real s[TM];
 #pragma unroll
     for (int i = 0; i < TM; i++) s[i] = hsum16s(acc[i]);
     for (int k = K16; k < K; k++) {
-        float bv = b[(size_t)k * ldb];
+        real bv = LD(b, (size_t)k * ldb);
 #pragma unroll
-        for (int i = 0; i < TM; i++) s[i] = fma(arow[i][k], bv, s[i]);
+        for (int i = 0; i < TM; i++) s[i] = fma(LD(arow[i], k), bv, s[i]);
     }
 #pragma unroll
     for (int i = 0; i < TM; i++)
         if (m0 + i < M) {
 #if HAS_BIAS
-            float v = s[i] + bias[bias_off + m0 + i];
+            real v = s[i] + LD(bias, bias_off + m0 + i);
 #else
-            float v = s[i];
+            real v = s[i];
 #endif
-            c[(size_t)(m0 + i) * ldc] = ACTV(v);
+            ST(ACTV(v), c, (size_t)(m0 + i) * ldc);
         }
 #endif
 }
@@ -327,6 +355,7 @@ __kernel void conv1x1_wgrad_small(const int M, const int J, const int P, const i
 }
 #endif
 
+#if !DT_HALF
 /* Bias gradient: db[c] += sum_n sum_p G[n, c, p]; one work-item per channel. */
 __kernel void conv_bias_grad(const int C, const int P, const int N, __global const float *G, const int g_off,
                              const int ldg, const int g_bs, __global float *DB, const int db_off) {
@@ -344,20 +373,21 @@ __kernel void conv_bias_grad(const int C, const int P, const int N, __global con
     float4 b = a.lo + a.hi;
     DB[db_off + ch] += b.x + b.y + b.z + b.w + s;
 }
+#endif
 
 /* In-place bias + activation on a GEMM result (the CLBlast path):
  * Y[n, c, p] = ACT(Y[n, c, p] + bias[c]). Global size: (P, C, N). */
-__kernel void conv_bias_act(const int C, const int P, __global float *Y, const int y_off, const int ldy,
-                            const int y_bs, __global const float *bias, const int bias_off) {
+__kernel void conv_bias_act(const int C, const int P, __global STYPE *Y, const int y_off, const int ldy,
+                            const int y_bs, __global const STYPE *bias, const int bias_off) {
     const int p = get_global_id(0), ch = get_global_id(1), n = get_global_id(2);
     if (p >= P || ch >= C) return;
-    __global float *y = Y + y_off + (size_t)n * y_bs + (size_t)ch * ldy + p;
+    __global STYPE *y = Y + y_off + (size_t)n * y_bs + (size_t)ch * ldy + p;
 #if HAS_BIAS
-    float v = *y + bias[bias_off + ch];
+    real v = LD(y, 0) + LD(bias, bias_off + ch);
 #else
-    float v = *y;
+    real v = LD(y, 0);
 #endif
-    *y = ACTV(v);
+    ST(ACTV(v), y, 0);
 }
 
 /* ---- direct KxK convolution (stride STRIDE, zero padding PAD) ------------------------- */
@@ -370,25 +400,25 @@ __kernel void conv_bias_act(const int C, const int P, __global float *Y, const i
 #define TCI 4
 #endif
 /* 8 outputs along a row: input columns ix0, ix0+S, ..., zero outside [0, W). */
-inline float8 conv_row8(const __global float *row, int ix0, int W) {
+inline realN(8) conv_row8(const __global STYPE *row, int ix0, int W) {
     if (ix0 >= 0 && ix0 + 8 * STRIDE <= W) {
 #if STRIDE == 1
-        return vload8(0, row + ix0);
+        return LDN(8, 0, row + ix0);
 #elif STRIDE == 2
-        return vload16(0, row + ix0).even;
+        return LDN(16, 0, row + ix0).even;
 #else
-        float8 v;
-        v.s0 = row[ix0]; v.s1 = row[ix0 + STRIDE]; v.s2 = row[ix0 + 2 * STRIDE]; v.s3 = row[ix0 + 3 * STRIDE];
-        v.s4 = row[ix0 + 4 * STRIDE]; v.s5 = row[ix0 + 5 * STRIDE]; v.s6 = row[ix0 + 6 * STRIDE];
-        v.s7 = row[ix0 + 7 * STRIDE];
+        realN(8) v;
+        v.s0 = LD(row, ix0); v.s1 = LD(row, ix0 + STRIDE); v.s2 = LD(row, ix0 + 2 * STRIDE);
+        v.s3 = LD(row, ix0 + 3 * STRIDE); v.s4 = LD(row, ix0 + 4 * STRIDE); v.s5 = LD(row, ix0 + 5 * STRIDE);
+        v.s6 = LD(row, ix0 + 6 * STRIDE); v.s7 = LD(row, ix0 + 7 * STRIDE);
         return v;
 #endif
     }
-    float t[8];
+    real t[8];
 #pragma unroll
     for (int l = 0; l < 8; l++) {
         int ix = ix0 + l * STRIDE;
-        t[l] = (ix >= 0 && ix < W) ? row[ix] : 0.0f;
+        t[l] = (ix >= 0 && ix < W) ? LD(row, ix) : RL(0.0f);
     }
     return vload8(0, t);
 }
@@ -399,58 +429,73 @@ inline float8 conv_row8(const __global float *row, int ix0, int W) {
  * output columns of one row; the last column chunk is shifted back to end at Wo
  * (or, when Wo < 8, stored lane by lane). Global: (ceil(Wo/8), Ho, N*ceil(Co/TCO)). */
 __kernel void conv_direct_fwd(const int Ci, const int H, const int W, const int Co, const int Ho, const int Wo,
-                              __global const float *X, const int x_off, const int x_cs, const int x_bs,
-                              __global const float *Wt, const int w_off, const int ldw, __global float *Y,
-                              const int y_off, const int y_cs, const int y_bs, __global const float *bias,
+                              __global const STYPE *X, const int x_off, const int x_cs, const int x_bs,
+                              __global const STYPE *Wt, const int w_off, const int ldw, __global STYPE *Y,
+                              const int y_off, const int y_cs, const int y_bs, __global const STYPE *bias,
                               const int bias_off) {
     const int oxc = get_global_id(0), oy = get_global_id(1), z = get_global_id(2);
     const int ntc = (Co + TCO - 1) / TCO;
     const int n = z / ntc, co0 = (z % ntc) * TCO;
     if (oy >= Ho || oxc * 8 >= Wo) return;
     const int ox0 = Wo >= 8 ? min(oxc * 8, Wo - 8) : 0;
-    float8 acc[TCO];
+    realN(8) acc[TCO];
 #pragma unroll
-    for (int t = 0; t < TCO; t++) acc[t] = (float8)(0.0f);
+    for (int t = 0; t < TCO; t++) acc[t] = (realN(8))(RL(0.0f));
     const int ix0 = ox0 * STRIDE - PAD;
     for (int ci = 0; ci < Ci; ci++) {
-        const __global float *xc = X + x_off + (size_t)n * x_bs + (size_t)ci * x_cs;
-        const __global float *wc = Wt + w_off + ci * KK;
+        const __global STYPE *xc = X + x_off + (size_t)n * x_bs + (size_t)ci * x_cs;
+        const __global STYPE *wc = Wt + w_off + ci * KK;
+#if DT_HALF && !HALF_MATH
+        /* as in conv1x1_gemm: each output channel's taps converted 8 at a time */
+        float wk[TCO][KK];
+#pragma unroll
+        for (int t = 0; t < TCO; t++) {
+            const __global half *wp = wc + (size_t)min(co0 + t, Co - 1) * ldw;
+#pragma unroll
+            for (int e = 0; e + 8 <= KK; e += 8) vstore8(vload_half8(0, wp + e), 0, &wk[t][e]);
+#pragma unroll
+            for (int e = KK & ~7; e < KK; e++) wk[t][e] = vload_half(e, wp);
+        }
+#define CONV_TAP(t, tap) wk[t][tap]
+#else
+#define CONV_TAP(t, tap) LD(wc, (size_t)min(co0 + (t), Co - 1) * ldw + (tap))
+#endif
 #pragma unroll
         for (int ky = 0; ky < KSIZE; ky++) {
             const int iy = oy * STRIDE - PAD + ky;
             if (iy < 0 || iy >= H) continue;
-            const __global float *row = xc + (size_t)iy * W;
+            const __global STYPE *row = xc + (size_t)iy * W;
 #pragma unroll
             for (int kx = 0; kx < KSIZE; kx++) {
-                float8 xv = conv_row8(row, ix0 + kx, W);
+                realN(8) xv = conv_row8(row, ix0 + kx, W);
 #pragma unroll
-                for (int t = 0; t < TCO; t++) {
-                    int co = min(co0 + t, Co - 1);
-                    acc[t] = fma((float8)(wc[(size_t)co * ldw + ky * KSIZE + kx]), xv, acc[t]);
-                }
+                for (int t = 0; t < TCO; t++) acc[t] = fma((realN(8))(CONV_TAP(t, ky * KSIZE + kx)), xv, acc[t]);
             }
         }
+#undef CONV_TAP
     }
-    __global float *yb = Y + y_off + (size_t)n * y_bs + (size_t)oy * Wo + ox0;
+    __global STYPE *yb = Y + y_off + (size_t)n * y_bs + (size_t)oy * Wo + ox0;
 #pragma unroll
     for (int t = 0; t < TCO; t++) {
         if (co0 + t >= Co) break;
 #if HAS_BIAS
-        float8 v = acc[t] + bias[bias_off + co0 + t];
+        realN(8) v = acc[t] + LD(bias, bias_off + co0 + t);
 #else
-        float8 v = acc[t];
+        realN(8) v = acc[t];
 #endif
         v = ACTV(v);
-        __global float *yp = yb + (size_t)(co0 + t) * y_cs;
+        __global STYPE *yp = yb + (size_t)(co0 + t) * y_cs;
         if (Wo >= 8) {
-            vstore8(v, 0, yp);
+            STN(8, v, 0, yp);
         } else {
-            float tmp[8];
+            real tmp[8];
             vstore8(v, 0, tmp);
-            for (int l = 0; l < Wo; l++) yp[l] = tmp[l];
+            for (int l = 0; l < Wo; l++) ST(tmp[l], yp, l);
         }
     }
 }
+
+#if !DT_HALF /* the backward kernels are float only */
 
 /* 8 values of a dY row from column ox0 on, zero outside [0, Wo). */
 inline float8 conv_dyrow8(const __global float *row, int ox0, int Wo) {
@@ -594,4 +639,5 @@ __kernel void conv_direct_wgrad_reduce(const int Ci, const int Co, const int nch
     for (int c = 0; c < nchunk; c++) s += PART[((size_t)c * Co + co) * Ci * KK + e];
     DW[dw_off + (size_t)co * ldw + e] += s;
 }
+#endif /* !DT_HALF */
 #endif

@@ -1,5 +1,7 @@
 /* conv.c - host side of the dense convolution ops (see conv.h); kernels in
- * cl/conv.cl, CLBlast SGEMM for 1x1 convolutions when chosen. */
+ * cl/conv.cl, CLBlast SGEMM for float 1x1 convolutions when chosen. The
+ * forward also takes F16 tensors (own kernels built with op_dtype_opts'
+ * options); the backward ops are float only. */
 #include "ops/conv.h"
 
 #include <limits.h>
@@ -64,7 +66,7 @@ static inas_status check_act(inas_ctx *ctx, const char *op, const char *name, co
         return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "%s (%s) has rows that are not dense (stride[2] %zu != W %d)",
                        name, inas_tensor_shape_str(t, s, sizeof s), t->stride[2], t->shape[3]);
     if (!fits_int(t))
-        return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "%s (%s) spans more than 2^31 floats", name,
+        return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "%s (%s) spans more than 2^31 elements", name,
                        inas_tensor_shape_str(t, s, sizeof s));
     return INAS_OK;
 }
@@ -155,20 +157,21 @@ static inas_status bias_act(inas_ctx *ctx, const conv_geom *g, const inas_tensor
 }
 #endif
 
-/* C[n] = A(M x K) * B[n](K x P) (+ bias, act) with the own GEMM kernel. */
+/* C[n] = A(M x K) * B[n](K x P) (+ bias, act) with the own GEMM kernel;
+ * dtype_opts: op_dtype_opts' options ("" for float). */
 static inas_status own_gemm(inas_ctx *ctx, int trans_a, int M, int P, int K, int N, const inas_tensor *a, int lda,
                             const inas_tensor *b, const inas_tensor *c, const inas_tensor *bias, int act,
-                            const char *label) {
+                            const char *dtype_opts, const char *label) {
     cl_kernel k;
     /* 16*CONV_NV pixels per work-item; 16 for images of 16..31 pixels; below that the small-image kernel */
     const int nv = P >= 16 * CONV_NV ? CONV_NV : 1, tn = 16 * nv, small = P < 16;
     inas_status st;
     if (small)
-        st = op_kernel(ctx, "conv.cl", "conv1x1_gemm_small", &k, "-DSMALLP -DTM=%d -DACT=%d -DHAS_BIAS=%d%s", CONV_TM,
-                       act, bias ? 1 : 0, trans_a ? " -DTRANS_A" : "");
+        st = op_kernel(ctx, "conv.cl", "conv1x1_gemm_small", &k, "-DSMALLP -DTM=%d -DACT=%d -DHAS_BIAS=%d%s%s%s",
+                       CONV_TM, act, bias ? 1 : 0, trans_a ? " -DTRANS_A" : "", *dtype_opts ? " " : "", dtype_opts);
     else
-        st = op_kernel(ctx, "conv.cl", "conv1x1_gemm", &k, "-DTM=%d -DNV=%d -DACT=%d -DHAS_BIAS=%d%s", CONV_TM, nv, act,
-                       bias ? 1 : 0, trans_a ? " -DTRANS_A" : "");
+        st = op_kernel(ctx, "conv.cl", "conv1x1_gemm", &k, "-DTM=%d -DNV=%d -DACT=%d -DHAS_BIAS=%d%s%s%s", CONV_TM,
+                       nv, act, bias ? 1 : 0, trans_a ? " -DTRANS_A" : "", *dtype_opts ? " " : "", dtype_opts);
     if (st != INAS_OK) return st;
     int ao = (int)a->offset, bo = (int)b->offset, ldb = (int)b->stride[1], bbs = (int)b->stride[0];
     int co = (int)c->offset, ldc = (int)c->stride[1], cbs = (int)c->stride[0];
@@ -187,11 +190,12 @@ static inas_status own_gemm(inas_ctx *ctx, int trans_a, int M, int P, int K, int
 }
 
 static inas_status direct_fwd(inas_ctx *ctx, const conv_geom *g, const inas_tensor *x, const inas_tensor *w,
-                              const inas_tensor *bias, const inas_tensor *y, int stride, int pad, int act) {
+                              const inas_tensor *bias, const inas_tensor *y, int stride, int pad, int act,
+                              const char *dtype_opts) {
     cl_kernel k;
     inas_status st = op_kernel(ctx, "conv.cl", "conv_direct_fwd", &k,
-                               "-DKSIZE=%d -DSTRIDE=%d -DPAD=%d -DTCO=%d -DACT=%d -DHAS_BIAS=%d", g->k, stride, pad,
-                               CONV_TCO, act, bias ? 1 : 0);
+                               "-DKSIZE=%d -DSTRIDE=%d -DPAD=%d -DTCO=%d -DACT=%d -DHAS_BIAS=%d%s%s", g->k, stride,
+                               pad, CONV_TCO, act, bias ? 1 : 0, *dtype_opts ? " " : "", dtype_opts);
     if (st != INAS_OK) return st;
     int xo = (int)x->offset, xcs = (int)x->stride[1], xbs = (int)x->stride[0];
     int wo = (int)w->offset, ldw = (int)w->stride[0];
@@ -209,17 +213,22 @@ static inas_status direct_fwd(inas_ctx *ctx, const conv_geom *g, const inas_tens
 
 inas_status inas_op_conv2d_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *w, const inas_tensor *bias,
                                const inas_tensor *y, int stride, int pad, int act, inas_gemm_path path) {
-    const char *op = "conv2d_fwd";
+    const char *op = "inas_op_conv2d_fwd";
     conv_geom g;
     inas_status st = conv_check(ctx, op, "x", x, "weight", w, "y", y, stride, pad, &g);
     if (st != INAS_OK) return st;
     if (act < 0 || act > 5) return op_fail(ctx, INAS_ERR_INVALID_ARG, op, "unknown activation code %d", act);
     if (bias && (st = check_vec(ctx, op, "bias", bias, g.co)) != INAS_OK) return st;
-    if (!is_gemm(&g, stride, pad)) return direct_fwd(ctx, &g, x, w, bias, y, stride, pad, act);
+    char dt[64];
+    const inas_tensor *const operands[] = {x, w, y, bias};
+    if ((st = op_dtype_opts(ctx, op, operands, bias ? 4 : 3, dt, sizeof dt)) != INAS_OK) return st;
+    if (!is_gemm(&g, stride, pad)) return direct_fwd(ctx, &g, x, w, bias, y, stride, pad, act, dt);
+    /* CLBlast SGEMM is float only: F16 runs the own kernels whatever the path */
+    if (x->dtype != INAS_DTYPE_F32) path = INAS_GEMM_OWN;
     if ((st = check_path(ctx, op, &path)) != INAS_OK) return st;
     const int P = g.h * g.w;
     if (path == INAS_GEMM_OWN)
-        return own_gemm(ctx, 0, g.co, P, g.ci, g.n, w, (int)w->stride[0], x, y, bias, act, "conv1x1_fwd");
+        return own_gemm(ctx, 0, g.co, P, g.ci, g.n, w, (int)w->stride[0], x, y, bias, act, dt, "conv1x1_fwd");
 #ifdef INAS_USE_CLBLAST
     cl_command_queue q = inas_ctx_queue(ctx);
     for (int n = 0; n < g.n; n++) {
@@ -240,7 +249,7 @@ inas_status inas_op_conv2d_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_t
 
 inas_status inas_op_conv2d_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const inas_tensor *w, const inas_tensor *dx,
                                     int stride, int pad, inas_gemm_path path) {
-    const char *op = "conv2d_bwd_data";
+    const char *op = "inas_op_conv2d_bwd_data";
     conv_geom g;
     inas_status st = conv_check(ctx, op, "dx", dx, "weight", w, "dy", dy, stride, pad, &g);
     if (st != INAS_OK) return st;
@@ -248,7 +257,7 @@ inas_status inas_op_conv2d_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const 
         if ((st = check_path(ctx, op, &path)) != INAS_OK) return st;
         const int P = g.h * g.w;
         if (path == INAS_GEMM_OWN)
-            return own_gemm(ctx, 1, g.ci, P, g.co, g.n, w, (int)w->stride[0], dy, dx, NULL, 0, "conv1x1_bwd_data");
+            return own_gemm(ctx, 1, g.ci, P, g.co, g.n, w, (int)w->stride[0], dy, dx, NULL, 0, "", "conv1x1_bwd_data");
 #ifdef INAS_USE_CLBLAST
         cl_command_queue q = inas_ctx_queue(ctx);
         for (int n = 0; n < g.n; n++) {
@@ -322,7 +331,7 @@ static inas_status direct_wgrad(inas_ctx *ctx, const conv_geom *g, const inas_te
 
 inas_status inas_op_conv2d_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *dy, const inas_tensor *dw,
                                       int stride, int pad, inas_gemm_path path) {
-    const char *op = "conv2d_bwd_weight";
+    const char *op = "inas_op_conv2d_bwd_weight";
     conv_geom g;
     inas_status st = conv_check(ctx, op, "x", x, "dweight", dw, "dy", dy, stride, pad, &g);
     if (st != INAS_OK) return st;
@@ -367,7 +376,7 @@ inas_status inas_op_conv2d_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const
 }
 
 inas_status inas_op_conv2d_bwd_bias(inas_ctx *ctx, const inas_tensor *dy, const inas_tensor *db) {
-    const char *op = "conv2d_bwd_bias";
+    const char *op = "inas_op_conv2d_bwd_bias";
     if (!ctx) return INAS_ERR_INVALID_ARG;
     inas_status st = check_act(ctx, op, "dy", dy);
     if (st != INAS_OK) return st;

@@ -1,5 +1,5 @@
-/* conv.h - dense (groups=1) 2-D convolution, NCHW float32: the 3x3 stride-2
- * stem and the 1x1 convolutions (expand/project, head, SE with bias, shortcut).
+/* conv.h - dense (groups=1) 2-D convolution, NCHW: the 3x3 stride-2 stem and
+ * the 1x1 convolutions (expand/project, head, SE with bias, shortcut).
  *
  * Shapes: x [N, C_in, H, W], weight [C_out, C_in, K, K], y [N, C_out, Ho, Wo]
  * with Ho = (H + 2*pad - K) / stride + 1 (same for Wo). K is taken from the
@@ -18,6 +18,13 @@
  *  - bias / bias gradient: C_out consecutive floats from the tensor's offset
  *    (a contiguous tensor or a view of the first C_out entries of a vector).
  * Inputs and outputs must not overlap.
+ *
+ * Element types: the backward ops take F32 tensors only. The forward also
+ * takes F16 tensors (x, weight, bias and y all F16; a mix of types is
+ * INAS_ERR_INVALID_ARG): half storage with float arithmetic, or half
+ * arithmetic (sums accumulated in half) while the context's half_math is set
+ * (devices with cl_khr_fp16). F16 1x1 convolutions always run the own
+ * kernels, whatever the GEMM path asked for (CLBlast SGEMM is float).
  *
  * GEMM path (1x1 convolutions only): INAS_GEMM_OWN runs the library's
  * register-blocked OpenCL kernels, INAS_GEMM_CLBLAST runs CLBlast SGEMM (only

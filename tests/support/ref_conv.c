@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 int ref_conv_ho(const ref_conv_shape *s) { return (s->h + 2 * s->pad - s->k) / s->stride + 1; }
 int ref_conv_wo(const ref_conv_shape *s) { return (s->w + 2 * s->pad - s->k) / s->stride + 1; }
@@ -39,6 +40,19 @@ void ref_conv_fwd(const ref_conv_shape *s, const double *x, const double *w, con
         const int co = (int)((i / hw) % (size_t)s->co);
         y[i] = ref_act(act, y[i] + (bias ? bias[co] : 0));
     }
+}
+
+void ref_conv_fwd_partial_rms(const ref_conv_shape *s, const double *x, const double *w, double *r) {
+    const size_t ny = (size_t)s->n * s->co * ref_conv_ho(s) * ref_conv_wo(s);
+    double *sum = calloc(ny, sizeof *sum);
+    for (size_t i = 0; i < ny; i++) r[i] = 0;
+    REF_CONV_LOOP(s, {
+        const double p = w[wi] * x[xi];
+        sum[yi] += p;
+        r[yi] += sum[yi] * sum[yi] + p * p;
+    });
+    for (size_t i = 0; i < ny; i++) r[i] = sqrt(r[i]);
+    free(sum);
 }
 
 void ref_conv_bwd_data(const ref_conv_shape *s, const double *dy, const double *w, double *dx) {

@@ -16,6 +16,11 @@ int ref_conv_wo(const ref_conv_shape *s);
 
 /* y = act(conv(x, w) + bias); bias may be NULL. */
 void ref_conv_fwd(const ref_conv_shape *s, const double *x, const double *w, const double *bias, int act, double *y);
+/* The size of the partial sums of the forward's dot products (no bias, no
+ * activation), for error bounds of low-precision accumulation: r[i] =
+ * sqrt(sum_k s_k^2 + p_k^2) over the products p_k = w * x of output i in the
+ * order ci, ky, kx (taps outside x skipped) and their running sums s_k. */
+void ref_conv_fwd_partial_rms(const ref_conv_shape *s, const double *x, const double *w, double *r);
 /* dx = gradient of sum(conv(x, w) * dy) w.r.t. x (overwrites dx). */
 void ref_conv_bwd_data(const ref_conv_shape *s, const double *dy, const double *w, double *dx);
 /* dw = gradient w.r.t. w (overwrites dw). */
