@@ -170,7 +170,7 @@ static inas_status run_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_tenso
 
 inas_status inas_op_dwconv_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *w, int k, int stride,
                                int dilation, const inas_tensor *bias, int act, const inas_tensor *y) {
-    const char *op = "dwconv_fwd";
+    const char *op = "inas_op_dwconv_fwd";
     inas_status st = check_params(ctx, op, k, stride, dilation);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "x", x);
     if (st != INAS_OK) return st;
@@ -200,7 +200,7 @@ inas_status inas_op_dwconv_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_t
 
 inas_status inas_op_dwconv_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const inas_tensor *w, int k, int stride,
                                     int dilation, const inas_tensor *dx) {
-    const char *op = "dwconv_bwd_data";
+    const char *op = "inas_op_dwconv_bwd_data";
     inas_status st = check_params(ctx, op, k, stride, dilation);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "dy", dy);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "dx", dx);
@@ -244,7 +244,7 @@ inas_status inas_op_dwconv_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const 
 
 inas_status inas_op_dwconv_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *dy, int k, int stride,
                                       int dilation, const inas_tensor *dw) {
-    const char *op = "dwconv_bwd_weight";
+    const char *op = "inas_op_dwconv_bwd_weight";
     inas_status st = check_params(ctx, op, k, stride, dilation);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "x", x);
     if (st != INAS_OK) return st;
@@ -328,7 +328,7 @@ static inas_status check_wt(inas_ctx *ctx, const char *op, const char *name, con
 
 inas_status inas_op_smsu_fwd(inas_ctx *ctx, const inas_tensor *w, int k, const inas_tensor *m,
                              const inas_tensor *wt) {
-    const char *op = "smsu_fwd";
+    const char *op = "inas_op_smsu_fwd";
     inas_status st = check_params(ctx, op, k, 1, 1);
     if (st == INAS_OK) st = check_wt(ctx, op, "wt", wt, k);
     if (st == INAS_OK) st = check_weight(ctx, op, "w", w, wt->shape[0], k, wt, "wt");
@@ -349,7 +349,7 @@ inas_status inas_op_smsu_fwd(inas_ctx *ctx, const inas_tensor *w, int k, const i
 
 inas_status inas_op_smsu_bwd(inas_ctx *ctx, const inas_tensor *w, int k, const inas_tensor *m,
                              const inas_tensor *dwt, const inas_tensor *dm, const inas_tensor *dw) {
-    const char *op = "smsu_bwd";
+    const char *op = "inas_op_smsu_bwd";
     inas_status st = check_params(ctx, op, k, 1, 1);
     if (st == INAS_OK) st = check_wt(ctx, op, "dwt", dwt, k);
     if (st == INAS_OK) st = check_weight(ctx, op, "w", w, dwt->shape[0], k, dwt, "dwt");
