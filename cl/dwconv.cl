@@ -10,6 +10,9 @@
  *   K   kernel size (odd)          S   stride (1 or 2)
  *   D   dilation                   VW  outputs per vector along W (4, 8, 16; <= 8 when S == 2)
  *   R   output rows computed together (input rows are loaded once per row block)
+ *   DT_HALF, HALF_MATH (common.cl): dw_fwd on half tensors, with float or half
+ *       arithmetic. The backward kernels are float only (training); they are
+ *       left out of the half builds.
  * 'same' padding PAD = (K-1)/2*D on all sides; output size floor((H+2PAD-(K-1)D-1)/S)+1.
  *
  * CPU strategy (PoCL): one work-item walks a band of output rows of one
@@ -21,11 +24,19 @@
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
-#define VEC CAT(float, VW)
+#define VEC realN(VW) /* arithmetic vector (float in the backward kernels) */
 #define IVEC CAT(int, VW)
 #define VLOAD CAT(vload, VW)
 #define VSTORE CAT(vstore, VW)
 #define PAD (((K) - 1) / 2 * (D))
+
+/* select() between VEC values by an IVEC condition: half vectors take a
+ * short mask. */
+#if HALF_MATH
+#define LANES(m) CAT(convert_short, VW)(m)
+#else
+#define LANES(m) (m)
+#endif
 
 #if VW == 4
 #define IOTA ((int4)(0, 1, 2, 3))
@@ -41,39 +52,56 @@
 #error "VW must be 4, 8 or 16"
 #endif
 
-/* Vector of VW inputs at p[0], p[S], ..., p[(VW-1)S]; LOADW elements are read. */
+/* VEC of the VW inputs at p[0], p[S], ..., p[(VW-1)S] of a tensor of
+ * STYPE; LOADW elements are read. */
 #if S == 1
-#define LOADX(p) VLOAD(0, (p))
+#define LOADX(p) LDN(VW, 0, (p))
 #define LOADW (VW)
 #elif S == 2
 #if VW == 16
 #error "VW must be <= 8 when S == 2"
 #endif
-#define LOADX(p) (CAT(vload, VW2)(0, (p))).even
+#define LOADX(p) (LDN(VW2, 0, (p))).even
 #define LOADW (2 * (VW))
 #else
 #error "S must be 1 or 2"
 #endif
 
-inline VEC act_vec(VEC v, int act) {
-    switch (act) {
-    case ACT_RELU: return fmax(v, (VEC)(0.0f));
-    case ACT_RELU6: return fmin(fmax(v, (VEC)(0.0f)), (VEC)(6.0f));
-    case ACT_SILU: return v * ((VEC)(1.0f) / ((VEC)(1.0f) + exp(-v)));
-    case ACT_SIGMOID: return (VEC)(1.0f) / ((VEC)(1.0f) + exp(-v));
-    case ACT_HARDSIGMOID: return fmin(fmax(v / 6.0f + 0.5f, (VEC)(0.0f)), (VEC)(1.0f));
-    default: return v;
-    }
-}
+/* a*b + c in the arithmetic precision: fma for float; mad for half, where
+ * a correctly rounded fma is emulated in software on devices without
+ * native half arithmetic (measured ~20x slower on the Intel CPU runtime). */
+#if HALF_MATH
+#define MADD(a, b, c) mad((a), (b), (c))
+#else
+#define MADD(a, b, c) fma((a), (b), (c))
+#endif
 
-/* Stores the first n (<= VW) lanes of v at p. */
-inline void store_part(VEC v, global float *p, int n) {
+/* The activation ACT_* of cl/common.cl on a value of type T (real or VEC),
+ * in the arithmetic precision: every constant is an RL so that half math
+ * never mixes float and half operands. */
+#define DEFINE_ACT(name, T)                                                                  \
+    inline T name(T v, int act) {                                                            \
+        switch (act) {                                                                       \
+        case ACT_RELU: return fmax(v, (T)(RL(0.0f)));                                        \
+        case ACT_RELU6: return fmin(fmax(v, (T)(RL(0.0f))), (T)(RL(6.0f)));                  \
+        case ACT_SILU: return v * ((T)(RL(1.0f)) / ((T)(RL(1.0f)) + exp(-v)));               \
+        case ACT_SIGMOID: return (T)(RL(1.0f)) / ((T)(RL(1.0f)) + exp(-v));                  \
+        case ACT_HARDSIGMOID:                                                                \
+            return fmin(fmax(v / RL(6.0f) + RL(0.5f), (T)(RL(0.0f))), (T)(RL(1.0f)));        \
+        default: return v;                                                                   \
+        }                                                                                    \
+    }
+DEFINE_ACT(act_vec, VEC)
+DEFINE_ACT(act_one, real)
+
+/* Stores the first n (<= VW) lanes of v at p (rounded to half for half tensors). */
+inline void store_part(VEC v, global STYPE *p, int n) {
     if (n >= VW) {
-        VSTORE(v, 0, p);
+        STN(VW, v, 0, p);
     } else {
-        float t[VW];
+        real t[VW];
         VSTORE(v, 0, t);
-        for (int l = 0; l < n; l++) p[l] = t[l];
+        for (int l = 0; l < n; l++) ST(t[l], p, l);
     }
 }
 
@@ -85,8 +113,8 @@ inline void store_part(VEC v, global float *p, int n) {
 /* One block of R output rows x VW columns starting at (oh0, ow0); xp and yp
  * point at the (n, c) plane. masked: border segment (columns outside the
  * image read as 0, partial stores). */
-inline __attribute__((always_inline)) void dw_fwd_seg(const global float *xp, int x_sh, int H, int W, const float *wk, float bv, int act,
-                                                      global float *yp, int y_sh, int oh0, int oh_end, int ow0,
+inline __attribute__((always_inline)) void dw_fwd_seg(const global STYPE *xp, int x_sh, int H, int W, const real *wk, real bv, int act,
+                                                      global STYPE *yp, int y_sh, int oh0, int oh_end, int ow0,
                                                       int Wo, const int masked) {
     VEC acc[R];
 #pragma unroll
@@ -96,73 +124,74 @@ inline __attribute__((always_inline)) void dw_fwd_seg(const global float *xp, in
     for (int ir = 0; ir < NIR; ir++) {
         const int ih = oh0 * S - PAD + ir;
         if (ih < 0 || ih >= H) continue;
-        const global float *rp = xp + ih * x_sh + xs;
+        const global STYPE *rp = xp + ih * x_sh + xs;
 #pragma unroll
         for (int kw = 0; kw < K; kw++) {
             VEC v = LOADX(rp + kw * D);
             if (masked) {
                 const IVEC xi = IOTA * S + (xs + kw * D);
-                v = select((VEC)(0.0f), v, (xi >= 0) & (xi < W));
+                v = select((VEC)(RL(0.0f)), v, LANES((xi >= 0) & (xi < W)));
             }
 #pragma unroll
             for (int r = 0; r < R; r++) {
                 const int dd = ir - r * S;
-                if (dd >= 0 && dd % D == 0 && dd / D < K) acc[r] = fma((VEC)(wk[(dd / D) * K + kw]), v, acc[r]);
+                if (dd >= 0 && dd % D == 0 && dd / D < K) acc[r] = MADD((VEC)(wk[(dd / D) * K + kw]), v, acc[r]);
             }
         }
     }
 #pragma unroll
     for (int r = 0; r < R; r++) {
         if (oh0 + r < oh_end) {
-            global float *op = yp + (oh0 + r) * y_sh + ow0;
+            global STYPE *op = yp + (oh0 + r) * y_sh + ow0;
             if (masked) store_part(act_vec(acc[r], act), op, Wo - ow0);
-            else VSTORE(act_vec(acc[r], act), 0, op);
+            else STN(VW, act_vec(acc[r], act), 0, op);
         }
     }
 }
 
 /* Scalar version of one block. */
-inline void dw_fwd_scalar(const global float *xp, int x_sh, int H, int W, const float *wk, float bv, int act,
-                          global float *yp, int y_sh, int oh0, int oh_end, int ow0, int Wo) {
+inline void dw_fwd_scalar(const global STYPE *xp, int x_sh, int H, int W, const real *wk, real bv, int act,
+                          global STYPE *yp, int y_sh, int oh0, int oh_end, int ow0, int Wo) {
     for (int oh = oh0; oh < min(oh0 + R, oh_end); oh++)
         for (int ow = ow0; ow < min(ow0 + VW, Wo); ow++) {
-            float s = bv;
+            real s = bv;
             for (int kh = 0; kh < K; kh++) {
                 const int ih = oh * S - PAD + kh * D;
                 if (ih < 0 || ih >= H) continue;
                 for (int kw = 0; kw < K; kw++) {
                     const int iw = ow * S - PAD + kw * D;
-                    if (iw >= 0 && iw < W) s = fma(wk[kh * K + kw], xp[ih * x_sh + iw], s);
+                    if (iw >= 0 && iw < W) s = MADD(wk[kh * K + kw], LD(xp, ih * x_sh + iw), s);
                 }
             }
-            yp[oh * y_sh + ow] = inas_activate(s, act);
+            ST(act_one(s, act), yp, oh * y_sh + ow);
         }
 }
 
 /* y = act(conv(x, w) + bias) for one band of rows_per_wi output rows
  * (dimension 0) of one plane p = n*C + c (dimension 1). flip != 0 uses the
  * kernel rotated by 180 degrees (backward-data for stride 1). x_elems is the
- * span of x in floats from x_off (last element + 1): vector loads never leave
- * [x_off, x_off + x_elems). All offsets and strides are in floats. */
-kernel void dw_fwd(const global float *x, int x_off, int x_sn, int x_sc, int x_sh, int x_elems,
-                   const global float *wt, int w_off, int w_sc, int w_sh, int flip,
-                   const global float *bias, int b_off, int has_bias, int act,
-                   global float *y, int y_off, int y_sn, int y_sc, int y_sh,
+ * span of x in elements from x_off (last element + 1): vector loads never
+ * leave [x_off, x_off + x_elems). All offsets and strides are in elements
+ * (of STYPE: x, wt, bias and y share the element type). */
+kernel void dw_fwd(const global STYPE *x, int x_off, int x_sn, int x_sc, int x_sh, int x_elems,
+                   const global STYPE *wt, int w_off, int w_sc, int w_sh, int flip,
+                   const global STYPE *bias, int b_off, int has_bias, int act,
+                   global STYPE *y, int y_off, int y_sn, int y_sc, int y_sh,
                    int C, int H, int W, int Ho, int Wo, int nplanes, int rows_per_wi) {
     const int p = get_global_id(1);
     const int oh_begin = get_global_id(0) * rows_per_wi;
     if (p >= nplanes || oh_begin >= Ho) return;
     const int oh_end = min(Ho, oh_begin + rows_per_wi);
     const int n = p / C, c = p - n * C;
-    float wk[K * K];
-    const global float *wp = wt + w_off + c * w_sc;
+    real wk[K * K];
+    const global STYPE *wp = wt + w_off + c * w_sc;
     for (int kh = 0; kh < K; kh++)
         for (int kw = 0; kw < K; kw++)
-            wk[kh * K + kw] = flip ? wp[(K - 1 - kh) * w_sh + (K - 1 - kw)] : wp[kh * w_sh + kw];
-    const float bv = has_bias ? bias[b_off + c] : 0.0f;
+            wk[kh * K + kw] = flip ? LD(wp, (K - 1 - kh) * w_sh + (K - 1 - kw)) : LD(wp, kh * w_sh + kw);
+    const real bv = has_bias ? LD(bias, b_off + c) : RL(0.0f);
     const int xidx = n * x_sn + c * x_sc;
-    const global float *xp = x + x_off + xidx;
-    global float *yp = y + y_off + n * y_sn + c * y_sc;
+    const global STYPE *xp = x + x_off + xidx;
+    global STYPE *yp = y + y_off + n * y_sn + c * y_sc;
     for (int oh0 = oh_begin; oh0 < oh_end; oh0 += R) {
         for (int ow0 = 0; ow0 < Wo; ow0 += VW) {
             const int xs = ow0 * S - PAD;
@@ -182,6 +211,8 @@ kernel void dw_fwd(const global float *x, int x_off, int x_sn, int x_sc, int x_s
 }
 
 /* ---- backward-data, stride 2 ---------------------------------------------------------- */
+
+#if !DT_HALF /* the backward kernels: float tensors only */
 
 #if S == 2
 /* dX[2q+ph][2j+pj] = sum over taps with (ph+PAD-kh*D) and (pj+PAD-kw*D) even of
@@ -426,3 +457,5 @@ kernel void dw_bwd_weight_reduce(const global float *part, int nchunk, int C, gl
     for (int i = 0; i < nchunk; i++) s += part[((size_t)i * C + c) * K * K + tap];
     dw[w_off + c * w_sc + (tap / K) * w_sh + tap % K] += s;
 }
+
+#endif /* !DT_HALF */

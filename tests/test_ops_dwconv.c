@@ -4,7 +4,10 @@
  * strides 1 and 2, dilations 1 and 2, kernels 3/5/7/9, with channel views of
  * the activations and centre crops of a larger weight; finite-difference
  * gradient checks of every backward; the SMSU transform forward and backward;
- * bad-input errors naming the op and the shapes.
+ * the forward on F16 tensors (half storage, and half arithmetic on a device
+ * with cl_khr_fp16; their tolerances are explained at check_f16); bad-input
+ * errors naming the op and the shapes, mixed element types and F16 tensors
+ * given to the float-only ops.
  *
  * Tolerances: float32 sums of at most 81 products of values in [-1, 1] against
  * double: atol 2e-5 + rtol 1e-4 for convolutions; backward-weight sums up to
@@ -19,6 +22,7 @@
 #include "inas/tensor.h"
 #include "ops/dwconv.h"
 #include "ref_dwconv.h"
+#include "runtime/internal.h" /* inas_ctx_set_half_math */
 #include "testutil.h"
 
 static inas_ctx *ctx;
@@ -30,18 +34,24 @@ TestSuite(ops_dwconv, .init = setup, .fini = teardown);
  * channels [c0, c0 + c). */
 typedef struct vt {
     inas_tensor base, view;
-    float *host; /* dense copy of base */
+    float *host; /* dense copy of base (the values it holds: rounded to half for F16) */
 } vt;
 
-static void vt_make(vt *t, int n, int c, int h, int w, int c0, int extra, uint64_t seed) {
+static void vt_make_as(vt *t, inas_dtype dtype, int n, int c, int h, int w, int c0, int extra, uint64_t seed) {
     int ctot = c0 + c + extra;
-    cr_assert_eq(inas_tensor_alloc(ctx, &t->base, n, ctot, h, w), INAS_OK);
+    const int dims[4] = {n, ctot, h, w};
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &t->base, dtype, 4, dims), INAS_OK);
     size_t numel = (size_t)n * ctot * h * w;
     t->host = malloc(numel * sizeof(float));
     tu_rand_floats(t->host, numel, seed, -1, 1);
+    if (dtype == INAS_DTYPE_F16)
+        for (size_t i = 0; i < numel; i++) t->host[i] = inas_float_from_half(inas_half_from_float(t->host[i]));
     cr_assert_eq(inas_tensor_write(ctx, &t->base, t->host), INAS_OK);
     if (c0 == 0 && extra == 0) t->view = t->base;
     else cr_assert_eq(inas_tensor_slice_channels(ctx, &t->base, c0, c, &t->view), INAS_OK);
+}
+static void vt_make(vt *t, int n, int c, int h, int w, int c0, int extra, uint64_t seed) {
+    vt_make_as(t, INAS_DTYPE_F32, n, c, h, w, c0, extra, seed);
 }
 static void vt_free(vt *t) {
     inas_tensor_free(ctx, &t->base);
@@ -411,6 +421,174 @@ Test(ops_dwconv, smsu_transform) {
     check_smsu(5, 3, 9, 7);
     check_smsu(3, 7, 9, 3);
     check_smsu(2, 9, 9, 4);
+}
+
+/* ---- F16 tensors ----------------------------------------------------------------------- */
+
+/* Tolerances of the F16 forward, per output y, against the double reference
+ * on the half-rounded inputs. B is ref_dwconv_fwd_bound: |bias| + sum |w x| +
+ * sum |partial sums|, at most (K*K + 1) * (|bias| + sum |w x|), such that the
+ * sum computed with unit roundoff u (one rounding per product and per
+ * addition, in the reference's order, which is the kernel's) is within u * B
+ * of the exact one; through the activation (slope at most 1.1: SiLU) that is
+ * 1.1 u B.
+ *  - half storage, float arithmetic: the float sums (u = 2^-24), a few float
+ *    ulps of the activation, and the rounding of y to half: 2^-11 |y| for
+ *    normal values, at most 2^-25 absolute for subnormal ones;
+ *  - half arithmetic: the sums in half (u = 2^-11; for K = 9, B reaches
+ *    ~80 |w x|-sized units, the growth with K*K), and the half activation
+ *    (exp, 1 + e, the division and the product: within 8 half ulps of y; no
+ *    separate output rounding).
+ * B is a first-order worst case: the tests print the largest error seen and
+ * its share of the tolerance. */
+typedef struct f16_tol {
+    const char *name;
+    double u, rel, abs; /* tolerance 1.1 u B + rel |y| + abs */
+} f16_tol;
+static const f16_tol tol_storage = {"fp16-storage", 0x1p-24, 0x1p-11 + 0x1p-20, 0x1p-24};
+static const f16_tol tol_half_math = {"fp16", 0x1p-11, 8 * 0x1p-11, 0x1p-23};
+
+typedef struct f16_case {
+    int n, c, h, w, k, s;
+    int view; /* x and y channel views, w a centre crop of a [C+3, 1, k+2, k+2] weight */
+    int bias; /* bias (at offset 1 of its buffer) */
+    int act;
+} f16_case;
+
+/* Odd sizes, kernels 3..9, strides 1 and 2; views with bias and SiLU (every
+ * activation for k3), plain tensors without (their last segments take the
+ * scalar path at the end of the buffer); one plane narrower than 8 outputs
+ * (4-wide vectors). */
+static const f16_case f16_cases[] = {
+    /* n, c, h, w, k, s, view, bias, act (3: SiLU) */
+    {1, 7, 13, 15, 3, 1, 1, 1, 3}, {2, 5, 11, 17, 3, 1, 0, 0, 0}, {1, 7, 13, 15, 3, 1, 1, 1, 1},
+    {1, 7, 13, 15, 3, 1, 1, 1, 2}, {1, 7, 13, 15, 3, 1, 1, 1, 4}, {1, 7, 13, 15, 3, 1, 1, 1, 5},
+    {2, 5, 11, 17, 3, 2, 1, 1, 3}, {1, 3, 21, 41, 3, 2, 0, 0, 0}, {1, 4, 5, 7, 3, 2, 1, 1, 3},
+    {2, 5, 11, 17, 5, 1, 1, 1, 3}, {1, 3, 21, 41, 5, 1, 0, 0, 0},
+    {1, 3, 21, 41, 5, 2, 1, 1, 3}, {1, 7, 13, 15, 5, 2, 0, 0, 0},
+    {1, 3, 21, 41, 7, 1, 1, 1, 3}, {1, 7, 13, 15, 7, 1, 0, 0, 0},
+    {1, 7, 13, 15, 7, 2, 1, 1, 3}, {2, 5, 11, 17, 7, 2, 0, 0, 0},
+    {1, 7, 13, 15, 9, 1, 1, 1, 3}, {2, 5, 11, 17, 9, 1, 0, 0, 0},
+    {2, 5, 11, 17, 9, 2, 1, 1, 3}, {1, 3, 21, 41, 9, 2, 0, 0, 0},
+};
+
+/* Runs one case on F16 tensors; raises *max_err and *max_share (error /
+ * tolerance). */
+static void check_f16_case(const f16_case *cs, const f16_tol *tol, double *max_err, double *max_share) {
+    int N = cs->n, C = cs->c, H = cs->h, W = cs->w, k = cs->k, s = cs->s;
+    int Ho = inas_dwconv_out_size(H, k, s, 1), Wo = inas_dwconv_out_size(W, k, s, 1);
+    int c0 = cs->view ? 2 : 0, ex = cs->view ? 1 : 0, kw = k + (cs->view ? 2 : 0), cw = C + (cs->view ? 3 : 0);
+    char what[160];
+    snprintf(what, sizeof what, "dwconv_fwd %s %dx%dx%dx%d k%d s%d view %d bias %d act %d", tol->name, N, C, H, W, k,
+             s, cs->view, cs->bias, cs->act);
+    vt x, y, w, b;
+    vt_make_as(&x, INAS_DTYPE_F16, N, C, H, W, c0, ex, 51);
+    vt_make_as(&y, INAS_DTYPE_F16, N, C, Ho, Wo, c0 + 1, ex, 52);
+    vt_make_as(&w, INAS_DTYPE_F16, cw, 1, kw, kw, 0, 0, 53);
+    vt_make_as(&b, INAS_DTYPE_F16, 1, C, 1, 1, 1, 1, 54);
+    cr_assert_eq(inas_op_dwconv_fwd(ctx, &x.view, &w.view, k, s, 1, cs->bias ? &b.view : NULL, cs->act, &y.view),
+                 INAS_OK, "%s: %s", what, inas_ctx_last_error(ctx));
+    float *got = vt_read_view(&y, what);
+    double *xd = vt_view_double(&x), *wc = crop_of(w.host, kw, C, k), *bd = vt_view_double(&b);
+    size_t ny = (size_t)N * C * Ho * Wo;
+    double *want = malloc(ny * sizeof *want), *bound = malloc(ny * sizeof *bound);
+    ref_dwconv_fwd(xd, N, C, H, W, wc, k, s, 1, cs->bias ? bd : NULL, cs->act, want);
+    ref_dwconv_fwd_bound(xd, N, C, H, W, wc, k, s, 1, cs->bias ? bd : NULL, bound);
+    for (size_t i = 0; i < ny; i++) {
+        double err = fabs(got[i] - want[i]), t = 1.1 * tol->u * bound[i] + tol->rel * fabs(want[i]) + tol->abs;
+        cr_assert(err <= t, "%s: element %zu is %.8g, expected %.8g (error %.3g > tolerance %.3g)", what, i,
+                  (double)got[i], want[i], err, t);
+        if (err > *max_err) *max_err = err;
+        if (err / t > *max_share) *max_share = err / t;
+    }
+    free(want);
+    free(bound);
+    free(got);
+    free(xd);
+    free(wc);
+    free(bd);
+    vt_free(&x);
+    vt_free(&y);
+    vt_free(&w);
+    vt_free(&b);
+}
+
+/* The cases with kernel sizes in [k_lo, k_hi]; logs the largest error. */
+static void check_f16(const f16_tol *tol, int k_lo, int k_hi) {
+    double max_err = 0, max_share = 0;
+    for (size_t i = 0; i < sizeof f16_cases / sizeof *f16_cases; i++)
+        if (f16_cases[i].k >= k_lo && f16_cases[i].k <= k_hi) check_f16_case(&f16_cases[i], tol, &max_err, &max_share);
+    cr_log_info("dwconv_fwd %s k%d..k%d: max |error| %.3g (%.0f%% of its tolerance)", tol->name, k_lo, k_hi, max_err,
+                100 * max_share);
+}
+
+Test(ops_dwconv, f16_storage_k3_k5) { check_f16(&tol_storage, 3, 5); }
+Test(ops_dwconv, f16_storage_k7_k9) { check_f16(&tol_storage, 7, 9); }
+
+/* Half arithmetic runs on a device with cl_khr_fp16, which the suite's
+ * device may not be: the test swaps the suite's context for one there (fini
+ * destroys it). */
+static void check_f16_half_math(int k_lo, int k_hi) {
+    inas_ctx *h = tu_ctx_fp16();
+    if (!h) cr_skip_test("no OpenCL device with cl_khr_fp16: dwconv_fwd in half arithmetic (k%d..k%d) not tested", k_lo,
+                         k_hi);
+    inas_ctx_destroy(ctx);
+    ctx = h;
+    cr_assert_eq(inas_ctx_set_half_math(ctx, 1, NULL), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    check_f16(&tol_half_math, k_lo, k_hi);
+}
+Test(ops_dwconv, f16_half_math_k3_k5) { check_f16_half_math(3, 5); }
+Test(ops_dwconv, f16_half_math_k7_k9) { check_f16_half_math(7, 9); }
+
+/* Operands of one call share a type; the backward ops and SMSU take f32 only,
+ * and say which tensor is not. */
+Test(ops_dwconv, f16_type_errors) {
+    inas_tensor x16, y16, w16, b16, x32, y32, w32, b32;
+    const int dx[4] = {1, 4, 9, 9}, dw[4] = {4, 1, 3, 3}, db[1] = {4};
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &x16, INAS_DTYPE_F16, 4, dx), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &y16, INAS_DTYPE_F16, 4, dx), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &w16, INAS_DTYPE_F16, 4, dw), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &b16, INAS_DTYPE_F16, 1, db), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &x32, INAS_DTYPE_F32, 4, dx), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &y32, INAS_DTYPE_F32, 4, dx), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &w32, INAS_DTYPE_F32, 4, dw), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &b32, INAS_DTYPE_F32, 1, db), INAS_OK);
+    const char *e;
+    /* mixed types in the forward: each operand in turn */
+    cr_assert_eq(inas_op_dwconv_fwd(ctx, &x16, &w32, 3, 1, 1, NULL, 0, &y16), INAS_ERR_INVALID_ARG);
+    e = inas_ctx_last_error(ctx);
+    cr_assert(strstr(e, "dwconv_fwd") && strstr(e, "F16") && strstr(e, "F32"), "message: %s", e);
+    cr_assert_eq(inas_op_dwconv_fwd(ctx, &x16, &w16, 3, 1, 1, &b32, 3, &y16), INAS_ERR_INVALID_ARG, "%s",
+                 inas_ctx_last_error(ctx));
+    cr_assert_eq(inas_op_dwconv_fwd(ctx, &x16, &w16, 3, 1, 1, &b16, 3, &y32), INAS_ERR_INVALID_ARG, "%s",
+                 inas_ctx_last_error(ctx));
+    cr_assert_eq(inas_op_dwconv_fwd(ctx, &x32, &w16, 3, 1, 1, NULL, 0, &y32), INAS_ERR_INVALID_ARG, "%s",
+                 inas_ctx_last_error(ctx));
+    /* all F16 is fine */
+    cr_assert_eq(inas_op_dwconv_fwd(ctx, &x16, &w16, 3, 1, 1, &b16, 3, &y16), INAS_OK, "%s", inas_ctx_last_error(ctx));
+    /* the float-only ops name the F16 tensor */
+    cr_assert_eq(inas_op_dwconv_bwd_data(ctx, &y16, &w32, 3, 1, 1, &x32), INAS_ERR_UNSUPPORTED);
+    e = inas_ctx_last_error(ctx);
+    cr_assert(strstr(e, "dwconv_bwd_data") && strstr(e, "dy is F16"), "message: %s", e);
+    cr_assert_eq(inas_op_dwconv_bwd_data(ctx, &y32, &w16, 3, 1, 1, &x32), INAS_ERR_UNSUPPORTED);
+    e = inas_ctx_last_error(ctx);
+    cr_assert(strstr(e, "dwconv_bwd_data") && strstr(e, "w is F16"), "message: %s", e);
+    cr_assert_eq(inas_op_dwconv_bwd_data(ctx, &y32, &w32, 3, 1, 1, &x16), INAS_ERR_UNSUPPORTED);
+    cr_assert(strstr(inas_ctx_last_error(ctx), "dx is F16"), "message: %s", inas_ctx_last_error(ctx));
+    cr_assert_eq(inas_op_dwconv_bwd_weight(ctx, &x16, &y32, 3, 1, 1, &w32), INAS_ERR_UNSUPPORTED);
+    e = inas_ctx_last_error(ctx);
+    cr_assert(strstr(e, "dwconv_bwd_weight") && strstr(e, "x is F16"), "message: %s", e);
+    cr_assert_eq(inas_op_dwconv_bwd_weight(ctx, &x32, &y32, 3, 1, 1, &w16), INAS_ERR_UNSUPPORTED);
+    cr_assert(strstr(inas_ctx_last_error(ctx), "dw is F16"), "message: %s", inas_ctx_last_error(ctx));
+    inas_tensor m32, wt32;
+    const int dm[2] = {9, 9};
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &m32, INAS_DTYPE_F32, 2, dm), INAS_OK);
+    cr_assert_eq(inas_tensor_alloc_as(ctx, &wt32, INAS_DTYPE_F32, 4, dw), INAS_OK);
+    cr_assert_eq(inas_op_smsu_fwd(ctx, &w16, 3, &m32, &wt32), INAS_ERR_UNSUPPORTED);
+    e = inas_ctx_last_error(ctx);
+    cr_assert(strstr(e, "smsu_fwd") && strstr(e, "w is F16"), "message: %s", e);
+    inas_tensor *all[] = {&x16, &y16, &w16, &b16, &x32, &y32, &w32, &b32, &m32, &wt32};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) inas_tensor_free(ctx, all[i]);
 }
 
 /* ---- bad input ------------------------------------------------------------------------- */

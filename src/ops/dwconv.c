@@ -1,5 +1,6 @@
 /* dwconv.c - host side of the depthwise convolution and SMSU transform
- * kernels (cl/dwconv.cl, cl/smsu.cl); see dwconv.h. */
+ * kernels (cl/dwconv.cl, cl/smsu.cl); see dwconv.h. The forward also takes
+ * F16 tensors (op_dtype_opts); the backward ops and SMSU are float only. */
 #include "ops/dwconv.h"
 
 #include <limits.h>
@@ -40,7 +41,7 @@ static size_t span_of(const inas_tensor *t) {
 static inas_status check_int_range(inas_ctx *ctx, const char *op, const char *name, const inas_tensor *t) {
     if (t->offset + span_of(t) > (size_t)INT_MAX) {
         char s[64];
-        return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "%s (%s) spans more than 2^31 floats", name,
+        return op_fail(ctx, INAS_ERR_UNSUPPORTED, op, "%s (%s) spans more than 2^31 elements", name,
                        inas_tensor_shape_str(t, s, sizeof s));
     }
     return INAS_OK;
@@ -141,15 +142,20 @@ static void plane_geom(inas_ctx *ctx, int nplanes, int rows, int step, size_t gl
 
 /* ---- forward and backward-data -------------------------------------------------------- */
 
-/* y = act(conv(x, w (flipped when flip)) + bias) with the forward kernel. */
-static inas_status run_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *w, int k, int stride,
-                           int dilation, int flip, const inas_tensor *bias, int act, const inas_tensor *y,
-                           const char *label) {
+/* y = act(conv(x, w (flipped when flip)) + bias) with the forward kernel,
+ * built for the operands' element type (op: the name for op_dtype_opts). */
+static inas_status run_fwd(inas_ctx *ctx, const char *op, const inas_tensor *x, const inas_tensor *w, int k,
+                           int stride, int dilation, int flip, const inas_tensor *bias, int act,
+                           const inas_tensor *y, const char *label) {
     int N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3], Ho = y->shape[2], Wo = y->shape[3];
     int vw = pick_vw(k, stride, Wo), r = pick_r(k, stride);
+    const inas_tensor *operands[] = {x, w, bias, y};
+    char dt[64];
+    inas_status st = op_dtype_opts(ctx, op, operands, 4, dt, sizeof dt);
+    if (st != INAS_OK) return st;
     cl_kernel kern;
-    inas_status st = op_kernel(ctx, "dwconv.cl", "dw_fwd", &kern, "-DK=%d -DS=%d -DD=%d -DVW=%d -DR=%d", k, stride,
-                               dilation, vw, r);
+    st = op_kernel(ctx, "dwconv.cl", "dw_fwd", &kern, "-DK=%d -DS=%d -DD=%d -DVW=%d -DR=%d%s%s", k, stride, dilation,
+                   vw, r, dt[0] ? " " : "", dt);
     if (st != INAS_OK) return st;
     dw_view xv = view_of(x), yv = view_of(y);
     int w_off, w_sc, w_sh;
@@ -170,7 +176,7 @@ static inas_status run_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_tenso
 
 inas_status inas_op_dwconv_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *w, int k, int stride,
                                int dilation, const inas_tensor *bias, int act, const inas_tensor *y) {
-    const char *op = "dwconv_fwd";
+    const char *op = "inas_op_dwconv_fwd";
     inas_status st = check_params(ctx, op, k, stride, dilation);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "x", x);
     if (st != INAS_OK) return st;
@@ -195,12 +201,12 @@ inas_status inas_op_dwconv_fwd(inas_ctx *ctx, const inas_tensor *x, const inas_t
         }
     }
     if (st != INAS_OK) return st;
-    return run_fwd(ctx, x, w, k, stride, dilation, 0, bias, act, y, "dwconv_fwd");
+    return run_fwd(ctx, op, x, w, k, stride, dilation, 0, bias, act, y, "dwconv_fwd");
 }
 
 inas_status inas_op_dwconv_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const inas_tensor *w, int k, int stride,
                                     int dilation, const inas_tensor *dx) {
-    const char *op = "dwconv_bwd_data";
+    const char *op = "inas_op_dwconv_bwd_data";
     inas_status st = check_params(ctx, op, k, stride, dilation);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "dy", dy);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "dx", dx);
@@ -218,7 +224,7 @@ inas_status inas_op_dwconv_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const 
     if (st == INAS_OK) st = check_int_range(ctx, op, "dy", dy);
     if (st == INAS_OK) st = check_int_range(ctx, op, "dx", dx);
     if (st != INAS_OK) return st;
-    if (stride == 1) return run_fwd(ctx, dy, w, k, 1, dilation, 1, NULL, 0, dx, "dwconv_bwd_data");
+    if (stride == 1) return run_fwd(ctx, op, dy, w, k, 1, dilation, 1, NULL, 0, dx, "dwconv_bwd_data");
 
     /* stride 2: phase-split gather over pairs of dx rows */
     int vw = pick_vw(k, 2, Wo), r = pick_r(k, 2);
@@ -244,7 +250,7 @@ inas_status inas_op_dwconv_bwd_data(inas_ctx *ctx, const inas_tensor *dy, const 
 
 inas_status inas_op_dwconv_bwd_weight(inas_ctx *ctx, const inas_tensor *x, const inas_tensor *dy, int k, int stride,
                                       int dilation, const inas_tensor *dw) {
-    const char *op = "dwconv_bwd_weight";
+    const char *op = "inas_op_dwconv_bwd_weight";
     inas_status st = check_params(ctx, op, k, stride, dilation);
     if (st == INAS_OK) st = op_check_tensor(ctx, op, "x", x);
     if (st != INAS_OK) return st;
@@ -328,7 +334,7 @@ static inas_status check_wt(inas_ctx *ctx, const char *op, const char *name, con
 
 inas_status inas_op_smsu_fwd(inas_ctx *ctx, const inas_tensor *w, int k, const inas_tensor *m,
                              const inas_tensor *wt) {
-    const char *op = "smsu_fwd";
+    const char *op = "inas_op_smsu_fwd";
     inas_status st = check_params(ctx, op, k, 1, 1);
     if (st == INAS_OK) st = check_wt(ctx, op, "wt", wt, k);
     if (st == INAS_OK) st = check_weight(ctx, op, "w", w, wt->shape[0], k, wt, "wt");
@@ -349,7 +355,7 @@ inas_status inas_op_smsu_fwd(inas_ctx *ctx, const inas_tensor *w, int k, const i
 
 inas_status inas_op_smsu_bwd(inas_ctx *ctx, const inas_tensor *w, int k, const inas_tensor *m,
                              const inas_tensor *dwt, const inas_tensor *dm, const inas_tensor *dw) {
-    const char *op = "smsu_bwd";
+    const char *op = "inas_op_smsu_bwd";
     inas_status st = check_params(ctx, op, k, 1, 1);
     if (st == INAS_OK) st = check_wt(ctx, op, "dwt", dwt, k);
     if (st == INAS_OK) st = check_weight(ctx, op, "w", w, dwt->shape[0], k, dwt, "dwt");

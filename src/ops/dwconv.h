@@ -1,7 +1,9 @@
 /* dwconv.h - depthwise convolution and the SMSU kernel transform (internal).
  *
  * Tensors are NCHW float32 inas_tensor descriptors; activations may be channel
- * views (stride[0] != C*H*W). Rows must have unit stride.
+ * views (stride[0] != C*H*W). Rows must have unit stride. The forward also
+ * takes F16 tensors (all of x, w, bias, y; half storage with float
+ * arithmetic, or half arithmetic while the context's half_math is set).
  *
  * The weight of a depthwise convolution of kernel size k is given as a tensor
  * `w` of shape [Cw, 1, Kw, Kw] with Cw >= C and Kw >= k, Kw - k even: the op
@@ -32,7 +34,7 @@ int inas_dwconv_out_size(int h, int k, int stride, int dilation);
 /* Forward: y = act(dwconv(x, crop_k(w)) + bias), written (overwrites y).
  *   x     [N, C, H, W]          (channel views allowed)
  *   w     [Cw, 1, Kw, Kw]       first C channels, centre k x k crop used
- *   bias  NULL or a contiguous tensor of at least C floats (bias[c] at
+ *   bias  NULL or a contiguous tensor of at least C values (bias[c] at
  *         offset + c); for reparameterised inference
  *   act   ACT_* code of cl/common.cl (0 none, 1 relu, 2 relu6, 3 silu,
  *         4 sigmoid, 5 hardsigmoid), applied after the bias

@@ -8,25 +8,41 @@
 
 int ref_dw_out(int h, int k, int s, int d) { return (h + 2 * (k / 2) * d - (k - 1) * d - 1) / s + 1; }
 
-void ref_dwconv_fwd(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
-                    const double *bias, int act, double *y) {
+/* The forward sums; y (when not NULL) gets act(sum), bound (when not NULL)
+ * the sum of |bias|, of every |term| and of every |partial sum|. */
+static void dw_fwd_sums(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
+                        const double *bias, int act, double *y, double *bound) {
     int p = k / 2 * d, Ho = ref_dw_out(H, k, s, d), Wo = ref_dw_out(W, k, s, d);
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
             const double *xp = x + ((size_t)n * C + c) * H * W;
-            double *yp = y + ((size_t)n * C + c) * Ho * Wo;
+            size_t o = ((size_t)n * C + c) * Ho * Wo;
             for (int oh = 0; oh < Ho; oh++)
                 for (int ow = 0; ow < Wo; ow++) {
-                    double acc = bias ? bias[c] : 0;
+                    double acc = bias ? bias[c] : 0, e = fabs(acc);
                     for (int kh = 0; kh < k; kh++)
                         for (int kw = 0; kw < k; kw++) {
                             int ih = oh * s - p + kh * d, iw = ow * s - p + kw * d;
-                            if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-                                acc += w[((size_t)c * k + kh) * k + kw] * xp[(size_t)ih * W + iw];
+                            if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+                                double t = w[((size_t)c * k + kh) * k + kw] * xp[(size_t)ih * W + iw];
+                                acc += t;
+                                e += fabs(t) + fabs(acc);
+                            }
                         }
-                    yp[(size_t)oh * Wo + ow] = ref_act(act, acc);
+                    if (y) y[o + (size_t)oh * Wo + ow] = ref_act(act, acc);
+                    if (bound) bound[o + (size_t)oh * Wo + ow] = e;
                 }
         }
+}
+
+void ref_dwconv_fwd(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
+                    const double *bias, int act, double *y) {
+    dw_fwd_sums(x, N, C, H, W, w, k, s, d, bias, act, y, NULL);
+}
+
+void ref_dwconv_fwd_bound(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
+                          const double *bias, double *bound) {
+    dw_fwd_sums(x, N, C, H, W, w, k, s, d, bias, 0, NULL, bound);
 }
 
 void ref_dwconv_bwd_data(const double *dy, int N, int C, int H, int W, const double *w, int k, int s, int d,

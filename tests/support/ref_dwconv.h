@@ -11,6 +11,13 @@ int ref_dw_out(int h, int k, int s, int d);
 /* y[n][c][oh][ow] = act(bias[c] + sum w[c][kh][kw] x[n][c][oh*s-p+kh*d][ow*s-p+kw*d]); bias may be NULL. */
 void ref_dwconv_fwd(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
                     const double *bias, int act, double *y);
+/* Rounding bound of the forward sums evaluated in a floating-point type as
+ * the kernel does (bias first, then the taps in kh, kw order, at most one
+ * rounding per product and one per addition): bound = |bias| + sum |term| +
+ * sum |partial sum|, so that the computed sum is within u * bound of the
+ * exact one to first order (u: the type's unit roundoff). */
+void ref_dwconv_fwd_bound(const double *x, int N, int C, int H, int W, const double *w, int k, int s, int d,
+                          const double *bias, double *bound);
 /* dx = transpose of the convolution applied to dy (overwrites dx). */
 void ref_dwconv_bwd_data(const double *dy, int N, int C, int H, int W, const double *w, int k, int s, int d,
                          double *dx);
