@@ -270,6 +270,9 @@ Test(deploy, exported_model_matches_supernet_eval, .timeout = 300) {
 
 /* ---- half precision -------------------------------------------------------------------- */
 
+#ifndef OUT_GAIN
+#define OUT_GAIN 40
+#endif
 /* Output of a model exported on ctx, in fp32 and in precision `prec`, on the
  * same input; returns the max abs difference and fills *mean_diff. */
 static double precision_gap(inas_ctx *ctx, inas_precision prec, int largest, int unmerged, double *mean_diff,
@@ -279,6 +282,19 @@ static double precision_gap(inas_ctx *ctx, inas_precision prec, int largest, int
     inas_supernet *net;
     cr_assert_eq(inas_supernet_create(ctx, &space, 7, &net), INAS_OK, "%s", inas_ctx_last_error(ctx));
     randomize(net, 21);
+    /* a stronger output head, as after training: with the random weights every
+     * probability is ~0.53 and p(1-p) ~ 0.25 damps the body's errors; zero-mean
+     * weights x40 spread the logits (outputs ~0.89..0.95 here) so that errors
+     * of the body reach the output ~3x amplified */
+    float ow[64];
+    size_t no = 0;
+    cr_assert_eq(inas_supernet_read_param(net, "head.output0.weight", 0, NULL, &no), INAS_OK);
+    cr_assert_leq(no, 64);
+    cr_assert_eq(inas_supernet_read_param(net, "head.output0.weight", 0, ow, NULL), INAS_OK);
+    double owm = 0;
+    for (size_t i = 0; i < no; i++) owm += ow[i] / no;
+    for (size_t i = 0; i < no; i++) ow[i] = (float)((ow[i] - owm) * OUT_GAIN);
+    cr_assert_eq(inas_supernet_write_param(net, "head.output0.weight", ow), INAS_OK);
     inas_arch a;
     if (largest) inas_arch_sample_max(&space, &a);
     else inas_arch_sample_min(&space, &a);
@@ -298,11 +314,16 @@ static double precision_gap(inas_ctx *ctx, inas_precision prec, int largest, int
     cr_assert_eq(inas_model_precision(m), prec);
     model_out(m, &x, N, R, got);
     cr_assert_eq(inas_model_get_info(m, R, i16), INAS_OK);
-    double sum = 0;
+    double sum = 0, lo = 1, hi = 0;
     for (size_t i = 0; i < n; i++) {
         cr_assert(isfinite(got[i]) && got[i] >= 0 && got[i] <= 1, "output %zu is %g", i, got[i]);
         sum += fabs(got[i] - ref[i]);
+        lo = fmin(lo, ref[i]);
+        hi = fmax(hi, ref[i]);
     }
+    cr_log_info("fp32 output range %.3f..%.3f", lo, hi);
+    cr_assert(hi - lo > 0.03 && lo < 0.99 && hi > 0.01, "the fp32 output must vary and not saturate (range %g..%g)", lo,
+              hi);
     *mean_diff = sum / n;
     double d = max_diff(ref, got, n);
     /* back to fp32: the same output as before, bit for bit */
@@ -320,20 +341,20 @@ static double precision_gap(inas_ctx *ctx, inas_precision prec, int largest, int
 /* Half storage rounds every weight and activation to 11 significant bits
  * (relative error 2^-12 per rounding) with float arithmetic in between; over
  * the ~40 layers of these networks with random weights the saliency
- * probabilities move by well under 1e-2 (measured max ~1e-3, see the log).
+ * probabilities move by less than 3e-3 (measured: max 4.7e-4, mean 1.4e-4,
+ * about the rounding of the output itself, 2^-12 near 1).
  * The kernels themselves are checked op by op against plain-C references on
  * half-rounded inputs (test_ops_*); this checks the engine's wiring: half
  * weights, half buffers, the conversions at both ends, re-planning. */
 Test(deploy, fp16_storage_tracks_fp32, .timeout = 300) {
     inas_ctx *ctx = tu_ctx();
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 2; c++) { /* largest merged, smallest multi-branch */
         double mean, d;
         inas_model_info i32, i16;
-        d = precision_gap(ctx, INAS_PRECISION_FP16_STORAGE, c != 1, c == 2, &mean, &i32, &i16);
-        cr_log_info("fp16-storage %s%s: max |diff| %.3g, mean %.3g", c != 1 ? "largest" : "smallest",
-                    c == 2 ? " unmerged" : "", d, mean);
-        cr_assert_leq(d, 1e-2, "fp16-storage vs fp32: max abs diff %g", d);
-        cr_assert_leq(mean, 2e-3, "fp16-storage vs fp32: mean abs diff %g", mean);
+        d = precision_gap(ctx, INAS_PRECISION_FP16_STORAGE, c == 0, c == 1, &mean, &i32, &i16);
+        cr_log_info("fp16-storage %s: max |diff| %.3g, mean %.3g", c == 0 ? "largest" : "smallest unmerged", d, mean);
+        cr_assert_leq(d, 3e-3, "fp16-storage vs fp32: max abs diff %g", d);
+        cr_assert_leq(mean, 5e-4, "fp16-storage vs fp32: mean abs diff %g", mean);
         cr_assert_gt(d, 0.0, "half storage must change the output somewhat (else it did not run)");
         cr_assert_leq(i16.buffer_bytes, i32.buffer_bytes * 0.6, "half buffers: %zu vs %zu bytes", i16.buffer_bytes,
                       i32.buffer_bytes);
@@ -374,14 +395,14 @@ Test(deploy, fp16_math_tracks_fp32, .timeout = 300) {
     inas_ctx *ctx = tu_ctx_fp16();
     if (!ctx) cr_skip_test("no OpenCL device with cl_khr_fp16: fp16 arithmetic not tested");
     cr_log_info("fp16 device: %s (%s)", inas_ctx_device(ctx)->name, inas_ctx_device(ctx)->platform);
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 2; c++) {
         double mean, d;
         inas_model_info i32, i16;
-        d = precision_gap(ctx, INAS_PRECISION_FP16, c != 1, c == 2, &mean, &i32, &i16);
-        cr_log_info("fp16 %s%s: max |diff| %.3g, mean %.3g", c != 1 ? "largest" : "smallest",
-                    c == 2 ? " unmerged" : "", d, mean);
-        cr_assert_leq(d, 3e-2, "fp16 vs fp32: max abs diff %g", d);
-        cr_assert_leq(mean, 5e-3, "fp16 vs fp32: mean abs diff %g", mean);
+        d = precision_gap(ctx, INAS_PRECISION_FP16, c == 0, c == 1, &mean, &i32, &i16);
+        cr_log_info("fp16 %s: max |diff| %.3g, mean %.3g", c == 0 ? "largest" : "smallest unmerged", d, mean);
+        /* measured: max 7.5e-4, mean 1.8e-4 (Intel CPU runtime) */
+        cr_assert_leq(d, 5e-3, "fp16 vs fp32: max abs diff %g", d);
+        cr_assert_leq(mean, 1e-3, "fp16 vs fp32: mean abs diff %g", mean);
     }
     inas_ctx_destroy(ctx);
 }
