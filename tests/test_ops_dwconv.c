@@ -435,10 +435,11 @@ Test(ops_dwconv, smsu_transform) {
  *  - half storage, float arithmetic: the float sums (u = 2^-24), a few float
  *    ulps of the activation, and the rounding of y to half: 2^-11 |y| for
  *    normal values, at most 2^-25 absolute for subnormal ones;
- *  - half arithmetic: the sums in half (u = 2^-11; for K = 9, B reaches
- *    ~80 |w x|-sized units, the growth with K*K), and the half activation
- *    (exp, 1 + e, the division and the product: within 8 half ulps of y; no
- *    separate output rounding).
+ *  - half arithmetic: the sums in half (u = 2^-11; the kernel's mad may round
+ *    the product and the sum separately, both counted; B holds K*K terms and
+ *    K*K partial sums, so the tolerance grows with K*K), and the half
+ *    activation (exp, 1 + e, the division and the product: within 8 half ulps
+ *    of y; no separate output rounding).
  * B is a first-order worst case: the tests print the largest error seen and
  * its share of the tolerance. */
 typedef struct f16_tol {
