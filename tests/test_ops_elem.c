@@ -881,6 +881,13 @@ static void check16(err16 *e, const float *got, const double *want, size_t n, do
         if (tol > 0) e->ratio = fmax(e->ratio, err / tol);
     }
 }
+/* Reads d, checks it with check16 and checks that nothing outside its view changed. */
+static void expect16(err16 *e, dt *d, const double *want, size_t n, double atol, double rtol, const char *what) {
+    float *got = dt_get(d);
+    check16(e, got, want, n, atol, rtol, what);
+    dt_check_outside(d, what);
+    free(got);
+}
 static void report16(const char *op, const err16 *e) {
     fprintf(stderr, "%-12s %-28s max |err| %.3g (%.2f of the tolerance)%s\n", prec_name(), op, e->abs, e->ratio,
             getenv("INAS_ELEM_GENERIC") ? ", generic kernels" : "");
@@ -923,17 +930,11 @@ static void f16_activations(void) {
             for (size_t i = 0; i < n; i++) want[i] = ref_act(acts[a], hx[i]);
             dt_put(&x, hx);
             cr_assert_eq(inas_op_act_fwd(ctx, acts[a], &x.t, &y.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-            float *got = dt_get(&y);
             char what[64];
             snprintf(what, sizeof what, "%s shape %d", inas_act_name(acts[a]), s);
-            check16(&e, got, want, n, atol, rtol, what);
-            dt_check_outside(&y, what);
-            free(got);
+            expect16(&e, &y, want, n, atol, rtol, what);
             cr_assert_eq(inas_op_act_fwd(ctx, acts[a], &x.t, &x.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-            got = dt_get(&x);
-            check16(&e, got, want, n, atol, rtol, what);
-            dt_check_outside(&x, what);
-            free(got);
+            expect16(&e, &x, want, n, atol, rtol, what);
             free(hx);
             free(want);
             dt_free(&x);
@@ -964,16 +965,10 @@ static void f16_add(void) {
         dt_put(&a, ha);
         dt_put(&b, hb);
         cr_assert_eq(inas_op_add(ctx, &a.t, &b.t, &o.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-        float *got = dt_get(&o);
-        check16(&e, got, want, n, atol, rtol, "add");
-        dt_check_outside(&o, "add");
-        free(got);
+        expect16(&e, &o, want, n, atol, rtol, "add");
         /* in place into a view */
         cr_assert_eq(inas_op_add(ctx, &a.t, &b.t, &a.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-        got = dt_get(&a);
-        check16(&e, got, want, n, atol, rtol, "add in place");
-        dt_check_outside(&a, "add in place");
-        free(got);
+        expect16(&e, &a, want, n, atol, rtol, "add in place");
         free(ha);
         free(hb);
         free(want);
@@ -1017,12 +1012,9 @@ static void f16_mean(void) {
         double atol = half_math ? U * (k + 1) + HSUB : k * F32U + (k > INAS_OP_MEAN_MAX ? U : 0) + HSUB;
         double rtol = half_math ? 2 * U : U;
         cr_assert_eq(inas_op_mean(ctx, xp, k, &out.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-        float *got = dt_get(&out);
         char what[32];
         snprintf(what, sizeof what, "mean of %d", k);
-        check16(&e, got, want, n, atol, rtol, what);
-        dt_check_outside(&out, what);
-        free(got);
+        expect16(&e, &out, want, n, atol, rtol, what);
         free(want);
         for (int j = 0; j < k; j++) {
             free(hx[j]);
@@ -1053,16 +1045,10 @@ static void f16_se_mul(void) {
         for (size_t p = 0; p < nc; p++)
             for (int i = 0; i < hw; i++) want[p * hw + i] = (double)hx[p * hw + i] * hs[p];
         cr_assert_eq(inas_op_se_mul_fwd(ctx, &x.t, &s.t, &y.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-        float *got = dt_get(&y);
-        check16(&e, got, want, n, HSUB, U, "se_mul");
-        dt_check_outside(&y, "se_mul");
-        free(got);
+        expect16(&e, &y, want, n, HSUB, U, "se_mul");
         /* in place on x */
         cr_assert_eq(inas_op_se_mul_fwd(ctx, &x.t, &s.t, &x.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-        got = dt_get(&x);
-        check16(&e, got, want, n, HSUB, U, "se_mul in place");
-        dt_check_outside(&x, "se_mul in place");
-        free(got);
+        expect16(&e, &x, want, n, HSUB, U, "se_mul in place");
         free(hx);
         free(hs);
         free(want);
@@ -1095,12 +1081,9 @@ static void f16_gap(void) {
             want[p] /= hw;
         }
         cr_assert_eq(inas_op_gap_fwd(ctx, &x.t, &y.t), INAS_OK, "%s", inas_ctx_last_error(ctx));
-        float *got = dt_get(&y);
         char what[48];
         snprintf(what, sizeof what, "gap %dx%dx%dx%d", N, C, sh[2], sh[3]);
-        check16(&e, got, want, nc, 1e-6 + HSUB, (t < NSHAPES ? 1e-5 : 1e-4) + U, what);
-        dt_check_outside(&y, what);
-        free(got);
+        expect16(&e, &y, want, nc, 1e-6 + HSUB, (t < NSHAPES ? 1e-5 : 1e-4) + U, what);
         free(hx);
         free(want);
         dt_free(&x);
