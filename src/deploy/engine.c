@@ -500,6 +500,28 @@ static void build_block(model_plan *p) {
     p->y = y;
 }
 
+/* Bytes of a planned value at its element type. */
+static size_t val_bytes(const pval *v) {
+    return (size_t)v->shape[0] * v->shape[1] * v->shape[2] * v->shape[3] * inas_dtype_size(v->dtype);
+}
+
+/* A new buffer slot of `bytes`; its index, or -1 on out of memory (message on the context). */
+static int new_slot(model_plan *p, size_t bytes) {
+    if (p->nslots == p->capsl) {
+        int nc = p->capsl ? p->capsl * 2 : 16;
+        pslot *ns = realloc(p->slots, (size_t)nc * sizeof *ns);
+        if (!ns) {
+            inas_ctx_fail(p->m->ctx, INAS_ERR_NO_MEMORY, "out of memory (plan)");
+            return -1;
+        }
+        p->slots = ns;
+        p->capsl = nc;
+    }
+    memset(&p->slots[p->nslots], 0, sizeof p->slots[p->nslots]);
+    p->slots[p->nslots].bytes = bytes;
+    return p->nslots++;
+}
+
 /* Liveness and buffer assignment: each step's output takes a free buffer
  * (best fit, else the largest free one grown, else a new one); inputs whose
  * last reader is this step are freed after it. */
@@ -510,7 +532,7 @@ static inas_status assign(model_plan *p) {
     for (int s = 0; s < p->nsteps; s++) {
         pval *o = V(p->steps[s].out);
         if (o->slot == -2) {
-            size_t bytes = (size_t)o->shape[0] * o->shape[1] * o->shape[2] * o->shape[3] * inas_dtype_size(o->dtype);
+            size_t bytes = val_bytes(o);
             int best = -1, largest = -1;
             for (int j = 0; j < p->nslots; j++) {
                 if (p->slots[j].busy) continue;
@@ -521,18 +543,7 @@ static inas_status assign(model_plan *p) {
                 best = largest;
                 p->slots[best].bytes = bytes;
             }
-            if (best < 0) {
-                if (p->nslots == p->capsl) {
-                    int nc = p->capsl ? p->capsl * 2 : 16;
-                    pslot *ns = realloc(p->slots, (size_t)nc * sizeof *ns);
-                    if (!ns) return inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "out of memory (plan)");
-                    p->slots = ns;
-                    p->capsl = nc;
-                }
-                best = p->nslots++;
-                memset(&p->slots[best], 0, sizeof p->slots[best]);
-                p->slots[best].bytes = bytes;
-            }
+            if (best < 0 && (best = new_slot(p, bytes)) < 0) return INAS_ERR_NO_MEMORY;
             p->slots[best].busy = 1;
             o->slot = best;
             if (o->last < 0) p->slots[best].busy = 0; /* never read */
@@ -544,17 +555,7 @@ static inas_status assign(model_plan *p) {
     }
     for (int i = 0; i < p->nvals; i++) {
         if (p->vals[i].slot != -2 || p->vals[i].last < 0) continue; /* block inputs: own buffers */
-        if (p->nslots == p->capsl) {
-            int nc = p->capsl ? p->capsl * 2 : 16;
-            pslot *ns = realloc(p->slots, (size_t)nc * sizeof *ns);
-            if (!ns) return inas_ctx_fail(ctx, INAS_ERR_NO_MEMORY, "out of memory (plan)");
-            p->slots = ns;
-            p->capsl = nc;
-        }
-        memset(&p->slots[p->nslots], 0, sizeof p->slots[p->nslots]);
-        p->slots[p->nslots].bytes = (size_t)p->vals[i].shape[0] * p->vals[i].shape[1] * p->vals[i].shape[2] *
-                                    p->vals[i].shape[3] * inas_dtype_size(p->vals[i].dtype);
-        p->vals[i].slot = p->nslots++;
+        if ((p->vals[i].slot = new_slot(p, val_bytes(&p->vals[i]))) < 0) return INAS_ERR_NO_MEMORY;
     }
     if (p->dry) return INAS_OK;
     for (int j = 0; j < p->nslots; j++) {
@@ -753,8 +754,7 @@ inas_status inas_model_get_info(inas_model *m, int resolution, inas_model_info *
     for (int j = 0; j < p->nslots; j++) out->buffer_bytes += p->slots[j].bytes;
     for (int i = 0; i < p->nvals; i++)
         if (p->vals[i].slot >= 0)
-            out->unplanned_bytes += (size_t)p->vals[i].shape[0] * p->vals[i].shape[1] * p->vals[i].shape[2] *
-                                    p->vals[i].shape[3] * inas_dtype_size(p->vals[i].dtype);
+            out->unplanned_bytes += val_bytes(&p->vals[i]);
     for (size_t i = 0; i < m->nw; i++)
         if (p->used[i]) out->params += m->w[i].numel;
     plan_destroy(m->ctx, p);
