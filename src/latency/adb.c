@@ -157,27 +157,10 @@ inas_status inas_lut_probe_adb(const inas_target *t, const inas_space *sp, const
     if (st) return st;
     inas_lut lut;
     inas_lut_init(&lut);
-    char settings[256], tmpdir[] = "/tmp/inas-adb-XXXXXX", lk[1100], lr[1100], ls[1100];
-    lat_settings_text(pr, t->opencl.precision, settings, sizeof settings);
-    uint64_t hash = inas_lut_space_hash(sp);
+    char tmpdir[] = "/tmp/inas-adb-XXXXXX", lk[1100], lr[1100], ls[1100];
     int have_tmp = 0, rc;
     FILE *f;
-    if (o.resume && (f = fopen(path, "r")) != NULL) {
-        fclose(f);
-        if ((st = inas_lut_load(path, &lut, err))) goto done;
-        if (lut.space_hash != hash || strcmp(lut.settings, settings) != 0) {
-            st = inas_error_set(err, INAS_ERR_INVALID_ARG,
-                                "%s: cannot resume: probed for another space or protocol; probe without --resume", path);
-            goto done;
-        }
-    }
-    snprintf(lut.target, sizeof lut.target, "%s", t->name);
-    snprintf(lut.settings, sizeof lut.settings, "%s", settings);
-    lut.space_hash = hash;
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(lut.date, sizeof lut.date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    if ((st = lat_lut_start(path, sp, t, o.resume, &lut, err))) goto done;
 
     /* the device must be there before anything is pushed */
     rc = adb(&a, "get-state", NULL, NULL);

@@ -21,5 +21,12 @@ void lat_make_parent(const char *path);
  * statistic=S", then " precision=P" unless fp32): a LUT is resumed only with
  * the same line. */
 void lat_settings_text(const inas_target_probe *pr, inas_precision precision, char *buf, size_t len);
+/* Starts the table a probe of target t over `space` writes to `path`: with
+ * `resume` and an existing file, that file's entries (refused with
+ * INAS_ERR_INVALID_ARG, naming what differs, when it was probed for another
+ * space, protocol or precision), else empty; then the header's target,
+ * settings, space hash and date are set. *lut must be initialised. */
+inas_status lat_lut_start(const char *path, const inas_space *space, const inas_target *t, int resume, inas_lut *lut,
+                          inas_error *err);
 
 #endif

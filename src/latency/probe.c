@@ -120,6 +120,34 @@ void lat_settings_text(const inas_target_probe *pr, inas_precision precision, ch
              precision == INAS_PRECISION_FP32 ? "" : inas_precision_name(precision));
 }
 
+inas_status lat_lut_start(const char *path, const inas_space *space, const inas_target *t, int resume, inas_lut *lut,
+                          inas_error *err) {
+    char settings[256];
+    lat_settings_text(&t->probe, t->opencl.precision, settings, sizeof settings);
+    uint64_t hash = inas_lut_space_hash(space);
+    FILE *f = resume ? fopen(path, "r") : NULL;
+    if (f) {
+        fclose(f);
+        inas_status st = inas_lut_load(path, lut, err);
+        if (st) return st;
+        if (lut->space_hash != hash || strcmp(lut->settings, settings) != 0)
+            return inas_error_set(err, INAS_ERR_INVALID_ARG,
+                                  "%s: cannot resume: probed for another %s (file: space %016llx, %s; now: space "
+                                  "%016llx, %s); probe without --resume to start over",
+                                  path, lut->space_hash != hash ? "space" : "protocol",
+                                  (unsigned long long)lut->space_hash, lut->settings, (unsigned long long)hash,
+                                  settings);
+    }
+    snprintf(lut->target, sizeof lut->target, "%s", t->name);
+    snprintf(lut->settings, sizeof lut->settings, "%s", settings);
+    lut->space_hash = hash;
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(lut->date, sizeof lut->date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    return INAS_OK;
+}
+
 void lat_make_parent(const char *path) {
     const char *slash = strrchr(path, '/');
     if (!slash || slash == path) return;
@@ -153,34 +181,10 @@ inas_status inas_lut_probe(inas_ctx *ctx, const inas_target *t, const inas_space
     if (st) return st;
     inas_lut lut;
     inas_lut_init(&lut);
-    char settings[256];
-    lat_settings_text(pr, t->opencl.precision, settings, sizeof settings);
-    uint64_t hash = inas_lut_space_hash(space);
-    FILE *probe_f = fopen(path, "r");
-    if (o.resume && probe_f) {
-        fclose(probe_f);
-        probe_f = NULL;
-        if ((st = inas_lut_load(path, &lut, err))) goto done;
-        if (lut.space_hash != hash || strcmp(lut.settings, settings) != 0) {
-            st = inas_ctx_fail(ctx, INAS_ERR_INVALID_ARG,
-                               "%s: cannot resume: probed for another %s (file: space %016llx, %s; now: space "
-                               "%016llx, %s); probe without --resume to start over",
-                               path, lut.space_hash != hash ? "space" : "protocol", (unsigned long long)lut.space_hash,
-                               lut.settings, (unsigned long long)hash, settings);
-            goto done;
-        }
-    }
-    if (probe_f) fclose(probe_f);
+    if ((st = lat_lut_start(path, space, t, o.resume, &lut, err))) goto done;
     const inas_device_info *dev = inas_ctx_device(ctx);
-    snprintf(lut.target, sizeof lut.target, "%s", t->name);
     snprintf(lut.device, sizeof lut.device, "%s", dev->name);
     snprintf(lut.driver, sizeof lut.driver, "%s", dev->driver);
-    snprintf(lut.settings, sizeof lut.settings, "%s", settings);
-    lut.space_hash = hash;
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(lut.date, sizeof lut.date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
 
     lat_make_parent(path);
     r.keys = nk + 1;
