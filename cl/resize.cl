@@ -260,6 +260,27 @@ __kernel void resize_bwd_w(const int H, const int W, const int Ho, const int Wo,
     }
 }
 
+/* Column tables of one output row of Wo columns (Wp = Wo rounded up to 16,
+ * nb = Wp / 16): first and second source column (ci0, ci1) and the weight
+ * of the second (clw); columns past Wo repeat the last one. */
+inline void column_tables(int nb, int W, int Wo, float sw, __local int *ci0, __local int *ci1, __local float *clw) {
+    for (int b = 0; b < nb; b++) {
+        int16 w1;
+        float16 lw;
+        const int16 o =
+            min((int16)(b * 16) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
+        vstore16(src_index16(o, W, Wo, sw, &w1, &lw), 0, ci0 + b * 16);
+        vstore16(w1, 0, ci1 + b * 16);
+        vstore16(lw, 0, clw + b * 16);
+    }
+}
+
+/* dst = input row `row` interpolated horizontally at the tabled columns. */
+inline void cache_row(__global const STYPE *row, int nb, __local const int *ci0, __local const int *ci1,
+                      __local const float *clw, __local real *dst) {
+    for (int b = 0; b < nb; b++) vstore16(hlerp(row, vload16(b, ci0), vload16(b, ci1), vload16(b, clw)), b, dst);
+}
+
 /* Forward for CPUs: one work-item (work-group of 1) makes RB whole output rows
  * of one plane. Column indices and weights (cidx: 2 x Wp ints, cbuf: lw) are
  * computed once into local memory, horizontally interpolated input rows are
@@ -275,15 +296,7 @@ __kernel void resize_fwd_rows(const int H, const int W, const int Ho, const int 
     __local int *ci0 = cidx, *ci1 = cidx + Wp;
     __local float *clw = cbuf;
     __local real *ra = (__local real *)(cbuf + Wp), *rb = (__local real *)(cbuf + 2 * Wp);
-    for (int b = 0; b < nb; b++) {
-        int16 w1;
-        float16 lw;
-        const int16 ow =
-            min((int16)(b * 16) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
-        vstore16(src_index16(ow, W, Wo, sw, &w1, &lw), 0, ci0 + b * 16);
-        vstore16(w1, 0, ci1 + b * 16);
-        vstore16(lw, 0, clw + b * 16);
-    }
+    column_tables(nb, W, Wo, sw, ci0, ci1, clw);
     __global const STYPE *xp = PLANE(x);
     __global STYPE *yp = PLANE(y);
     int ia = -1, ib = -1;
@@ -303,15 +316,12 @@ __kernel void resize_fwd_rows(const int H, const int W, const int Ho, const int 
                 rb = t;
                 ib = ia;
             } else {
-                __global const STYPE *row = xp + h0 * W;
-                for (int b = 0; b < nb; b++)
-                    vstore16(hlerp(row, vload16(b, ci0), vload16(b, ci1), vload16(b, clw)), b, ra);
+                cache_row(xp + h0 * W, nb, ci0, ci1, clw, ra);
             }
             ia = h0;
         }
         if (need_b && h1 != ib) {
-            __global const STYPE *row = xp + h1 * W;
-            for (int b = 0; b < nb; b++) vstore16(hlerp(row, vload16(b, ci0), vload16(b, ci1), vload16(b, clw)), b, rb);
+            cache_row(xp + h1 * W, nb, ci0, ci1, clw, rb);
             ib = h1;
         }
         __global STYPE *yr = yp + oh * Wo;
@@ -338,15 +348,7 @@ __kernel void resize_bwd_rows(const int H, const int W, const int Ho, const int 
     const int n = p / C, c = p - n * C, Wp = (Wo + 15) & ~15, nb = Wp / 16;
     __local int *ci0 = cidx, *ci1 = cidx + Wp;
     __local float *clw = cbuf, *t = cbuf + Wp, *acc = cbuf + 2 * Wp;
-    for (int b = 0; b < nb; b++) {
-        int16 w1;
-        float16 lw;
-        const int16 q =
-            min((int16)(b * 16) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Wo - 1);
-        vstore16(src_index16(q, W, Wo, sw, &w1, &lw), 0, ci0 + b * 16);
-        vstore16(w1, 0, ci1 + b * 16);
-        vstore16(lw, 0, clw + b * 16);
-    }
+    column_tables(nb, W, Wo, sw, ci0, ci1, clw);
     __global const float *gp = PLANE(dy);
     __global float *dp = PLANE(dx);
     const int fullq = Wo / 16;
