@@ -79,7 +79,10 @@ inas_status inas_model_forward(inas_model *m, const inas_tensor *x, const inas_t
 
 /* One image: an interleaved 8-bit RGB buffer of width x height is resized
  * (bilinear) to the model's resolution, normalised (ImageNet mean/std), run,
- * and the map is resized back: map receives width*height floats in [0, 1]. */
+ * and the map is resized back: map receives width*height floats in [0, 1].
+ * The device tensors and host buffers at the model's resolution are made on
+ * the first call and reused (only the 8-bit resize's per-size temporaries
+ * are allocated per call). */
 inas_status inas_model_predict_rgb(inas_model *m, const unsigned char *rgb, int width, int height, float *map);
 
 typedef struct inas_model_info {

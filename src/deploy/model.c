@@ -80,6 +80,10 @@ int model_add_weight(inas_model *m, const char *name, int ndim, const int *shape
 void inas_model_destroy(inas_model *m) {
     if (!m) return;
     model_plan_free(m);
+    inas_tensor_free(m->ctx, &m->pred_x);
+    inas_tensor_free(m->ctx, &m->pred_y);
+    free(m->pred_chw);
+    free(m->pred_map);
     for (size_t i = 0; i < m->nw; i++) {
         inas_tensor_free(m->ctx, &m->w[i].dev);
         inas_tensor_free(m->ctx, &m->w[i].dev16);
@@ -215,26 +219,29 @@ inas_status inas_model_predict_rgb(inas_model *m, const unsigned char *rgb, int 
     int R = m->arch.resolution;
     inas_image src = {width, height, 3, (unsigned char *)rgb}, rs = {0};
     inas_error err;
-    float *chw = malloc((size_t)3 * R * R * sizeof(float)), *pm = malloc((size_t)R * R * sizeof(float));
-    inas_tensor x = {0}, y = {0};
     inas_status st = INAS_OK;
-    if (!chw || !pm) st = inas_ctx_fail(m->ctx, INAS_ERR_NO_MEMORY, "out of memory");
-    if (st == INAS_OK && inas_image_resize(&src, R, R, &rs, &err) != INAS_OK)
-        st = inas_ctx_fail(m->ctx, err.code, "%s", err.message);
-    if (st == INAS_OK) {
-        inas_normalize_rgb(rs.data, R, 0, chw);
-        st = inas_tensor_alloc(m->ctx, &x, 1, 3, R, R);
+    if (!m->pred_chw) { /* first call: the workspace, kept until the model is destroyed */
+        m->pred_chw = malloc((size_t)3 * R * R * sizeof(float));
+        m->pred_map = malloc((size_t)R * R * sizeof(float));
+        if (!m->pred_chw || !m->pred_map) st = inas_ctx_fail(m->ctx, INAS_ERR_NO_MEMORY, "out of memory");
+        if (st == INAS_OK) st = inas_tensor_alloc(m->ctx, &m->pred_x, 1, 3, R, R);
+        if (st == INAS_OK) st = inas_tensor_alloc(m->ctx, &m->pred_y, 1, 1, R, R);
+        if (st != INAS_OK) {
+            free(m->pred_chw);
+            free(m->pred_map);
+            m->pred_chw = m->pred_map = NULL;
+            inas_tensor_free(m->ctx, &m->pred_x);
+            inas_tensor_free(m->ctx, &m->pred_y);
+            return st;
+        }
     }
-    if (st == INAS_OK) st = inas_tensor_alloc(m->ctx, &y, 1, 1, R, R);
-    if (st == INAS_OK) st = inas_tensor_write(m->ctx, &x, chw);
-    if (st == INAS_OK) st = inas_model_forward(m, &x, &y);
-    if (st == INAS_OK) st = inas_tensor_read(m->ctx, &y, pm);
-    if (st == INAS_OK && inas_resize_bilinear_f32(pm, R, R, 1, map, width, height, &err) != INAS_OK)
-        st = inas_ctx_fail(m->ctx, err.code, "%s", err.message);
-    inas_tensor_free(m->ctx, &x);
-    inas_tensor_free(m->ctx, &y);
+    if (inas_image_resize(&src, R, R, &rs, &err) != INAS_OK) return inas_ctx_fail(m->ctx, err.code, "%s", err.message);
+    inas_normalize_rgb(rs.data, R, 0, m->pred_chw);
     inas_image_free(&rs);
-    free(chw);
-    free(pm);
+    st = inas_tensor_write(m->ctx, &m->pred_x, m->pred_chw);
+    if (st == INAS_OK) st = inas_model_forward(m, &m->pred_x, &m->pred_y);
+    if (st == INAS_OK) st = inas_tensor_read(m->ctx, &m->pred_y, m->pred_map);
+    if (st == INAS_OK && inas_resize_bilinear_f32(m->pred_map, R, R, 1, map, width, height, &err) != INAS_OK)
+        st = inas_ctx_fail(m->ctx, err.code, "%s", err.message);
     return st;
 }

@@ -28,6 +28,11 @@ struct inas_model {
     int unmerged;
     inas_precision precision; /* of the inference kernels (inas_model_set_precision) */
     model_plan *plan;
+    /* inas_model_predict_rgb's workspace at the model's resolution, made on
+     * its first call and kept: the normalised input and the map (host), and
+     * the device input and output */
+    float *pred_chw, *pred_map;
+    inas_tensor pred_x, pred_y;
     /* A one-block network for latency probing (src/latency/probe.c): the plan
      * holds only that block, its inputs are plan buffers, and missing weights
      * are synthesised (values do not matter for timing). */
